@@ -1,0 +1,91 @@
+/**
+ * Retry timing: exponential backoff with jitter, Retry-After (RFC 9110 §10.2.3: delay-seconds or
+ * HTTP-date), and a per-host pause so that one 429 slows every request to that host (as regclient does).
+ */
+export interface RetryPolicy {
+  /** Total tries of one request, the first included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  /** Cap on any single wait, Retry-After included. */
+  maxDelayMs: number;
+  /** Fraction of the delay randomised (0.2 → ±20 %). */
+  jitter: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = {
+  maxAttempts: 5,
+  baseDelayMs: 250,
+  maxDelayMs: 30_000,
+  jitter: 0.2,
+};
+
+/** Delay before retry number `retry` (1 = the first retry). */
+export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const exponential = policy.baseDelayMs * 2 ** Math.max(0, retry - 1);
+  const capped = Math.min(exponential, policy.maxDelayMs);
+  const jittered = capped * (1 + policy.jitter * (2 * random() - 1));
+  return Math.max(0, Math.round(Math.min(jittered, policy.maxDelayMs)));
+}
+
+/** Milliseconds to wait as a Retry-After header says; undefined when absent, invalid, or a date in the past. */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  if (Number.isNaN(date) || date <= now) return undefined;
+  return date - now;
+}
+
+/** Shared pause for one host: set by a 429/503 with Retry-After, awaited by every request to that host. */
+export class HostPause {
+  private until = 0;
+
+  pause(ms: number): void {
+    this.until = Math.max(this.until, Date.now() + ms);
+  }
+
+  async wait(signal?: AbortSignal): Promise<void> {
+    const ms = this.until - Date.now();
+    if (ms > 0) await sleep(ms, signal);
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Counting semaphore with explicit release: a blob stream holds its slot until the body is consumed,
+ * which a promise-returning limiter (p-limit) cannot express.
+ */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async acquire(): Promise<() => void> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    };
+  }
+}
