@@ -213,6 +213,12 @@ export class RegistryClient {
     throw new NetworkError(this.ctx, describeNetworkError(lastError), { cause: lastError });
   }
 
+  /** An API URL; pings first, since the ping decides the scheme of an insecure registry. */
+  private async endpoint(path: string, signal?: AbortSignal): Promise<URL> {
+    await this.ping(signal);
+    return new URL(path, this.base);
+  }
+
   /**
    * Sends an authorised request. On a 401 it refreshes the token once (with any scope the challenge
    * adds, put first since some token servers honour only the first), then gives up with a typed error.
@@ -313,7 +319,7 @@ export class RegistryClient {
     options: PageOptions,
   ): AsyncGenerator<string[]> {
     let pageSize = options.pageSize ?? 100;
-    let url: URL | undefined = new URL(path, this.base);
+    let url: URL | undefined = await this.endpoint(path, options.signal);
     url.searchParams.set("n", String(pageSize));
     const seen = new Set<string>();
     while (url) {
@@ -420,7 +426,7 @@ export class RegistryClient {
     signal?: AbortSignal,
   ): Promise<ManifestDescriptor> {
     const ctx = { ...this.ctx, repository, reference };
-    const url = new URL(`v2/${repository}/manifests/${reference}`, this.base);
+    const url = await this.endpoint(`v2/${repository}/manifests/${reference}`, signal);
     const res = await this.send(
       { method: "HEAD", url, headers: { accept: MANIFEST_ACCEPT }, signal },
       [pullScope(repository)],
@@ -443,7 +449,7 @@ export class RegistryClient {
   /** GETs a manifest, keeps its exact bytes, and checks them against the digest asked for or announced. */
   async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const ctx = { ...this.ctx, repository, reference };
-    const url = new URL(`v2/${repository}/manifests/${reference}`, this.base);
+    const url = await this.endpoint(`v2/${repository}/manifests/${reference}`, signal);
     const { res, bytes } = await this.fetchSmall(
       { method: "GET", url, headers: { accept: MANIFEST_ACCEPT }, signal },
       [pullScope(repository)],
@@ -593,7 +599,7 @@ export class RegistryClient {
     if (algorithm !== "sha256" && algorithm !== "sha512") {
       throw new UnsupportedError(ctx, `unsupported digest algorithm "${algorithm}"`);
     }
-    const url = new URL(`v2/${repository}/blobs/${descriptor.digest}`, this.base);
+    const url = await this.endpoint(`v2/${repository}/blobs/${descriptor.digest}`, signal);
     const hash = createHash(algorithm);
     const size = descriptor.size;
     let received = 0;
