@@ -1,6 +1,6 @@
 /** `shipshape registry ls`: repositories and tags of a registry, optionally with manifest digests. */
 import type { Command } from "commander";
-import { RegistryClient } from "../../registry/client.js";
+import { RegistryClient, type RegistryClientOptions } from "../../registry/client.js";
 import { type CredentialFlags, credentialsFromFlags } from "../credentials.js";
 import { ProgressLine } from "../progress.js";
 import { UsageError } from "../usage-error.js";
@@ -38,7 +38,7 @@ export function registerRegistryCommands(program: Command): void {
       const concurrency = positiveInt(flags.concurrency, "--concurrency");
       if (flags.format !== "text" && flags.format !== "json")
         throw new UsageError(`unknown --format ${flags.format}`);
-      const client = new RegistryClient({
+      const client = newClient({
         registry: address,
         insecure: flags.insecure ?? false,
         credentials: await credentialsFromFlags(flags),
@@ -113,6 +113,15 @@ async function mapConcurrent<T, R>(items: T[], limit: number, fn: (item: T) => P
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/** The client checks its configuration when built: a bad address is the caller's mistake. */
+function newClient(options: RegistryClientOptions): RegistryClient {
+  try {
+    return new RegistryClient(options);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function positiveInt(text: string, flag: string): number {
