@@ -100,11 +100,13 @@ export class Transport {
           cause: err,
         });
       }
-      if (!RETRYABLE_STATUS.has(res.status) || attempt >= retry.maxAttempts) return res;
-      await res.body.dump().catch(() => undefined);
+      if (!RETRYABLE_STATUS.has(res.status)) return res;
       const retryAfter = parseRetryAfter(header(res.headers, "retry-after"));
       const delay = Math.min(retryAfter ?? backoffDelay(attempt, retry), retry.maxDelayMs);
+      // The host's pause holds back every request to it, also when this one has no tries left.
       if (retryAfter !== undefined) this.pauseFor(res.url.host).pause(delay);
+      if (attempt >= retry.maxAttempts) return res;
+      await res.body.dump().catch(() => undefined);
       await sleep(delay, req.signal);
     }
   }
