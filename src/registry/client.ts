@@ -18,7 +18,7 @@ import {
 } from "../image/manifest.js";
 import { DEFAULT_PLATFORM, PlatformNotFoundError, selectPlatform } from "../image/platform.js";
 import { Authenticator, type AuthScheme, type Credentials, catalogScope, pullScope } from "./auth.js";
-import { backoffDelay, defaultRetryPolicy, type RetryPolicy, sleep } from "./backoff.js";
+import { backoffDelay, defaultRetryPolicy, parseRetryAfter, type RetryPolicy, sleep } from "./backoff.js";
 import {
   AuthError,
   DigestMismatchError,
@@ -280,7 +280,11 @@ export class RegistryClient {
       case 404:
         return new NotFoundError(ctx, detail, { status: 404 });
       case 429:
-        return new RateLimitedError(ctx, `${detail}; retries exhausted`, undefined);
+        return new RateLimitedError(
+          ctx,
+          `${detail}; retries exhausted`,
+          parseRetryAfter(header(res.headers, "retry-after")),
+        );
       default:
         return new ProtocolError(ctx, detail, { status: res.status });
     }
