@@ -290,18 +290,23 @@ export class RegistryClient {
     }
   }
 
-  /** Fetches a small body, retrying when the connection drops mid-body (the transport retries only headers). */
+  /**
+   * Fetches a small body, retrying when the connection drops mid-body (the transport retries only
+   * headers). Non-2xx answers are errors, except those `accept` lets through (their body is read too).
+   */
   private async fetchSmall(
     req: Omit<HttpRequest, "ctx" | "authorization">,
     scopes: string[],
     ctx: RegistryErrorContext,
     limit: number,
     what: string,
+    accept: (status: number) => boolean = () => false,
   ): Promise<{ res: HttpResponse; bytes: Buffer }> {
     const policy = this.transport.retryPolicy;
     for (let attempt = 1; ; attempt++) {
       const res = await this.send(req, scopes, ctx);
-      if (res.status < 200 || res.status >= 300) throw await this.failure(res, ctx, what);
+      if ((res.status < 200 || res.status >= 300) && !accept(res.status))
+        throw await this.failure(res, ctx, what);
       try {
         return { res, bytes: await readBounded(res, limit, ctx) };
       } catch (err) {
@@ -329,27 +334,30 @@ export class RegistryClient {
     while (url) {
       if (seen.has(url.href) || seen.size >= MAX_PAGES) break;
       seen.add(url.href);
-      const res = await this.send(
+      // Registries that reject rather than clamp a large n (distribution's maxentries, ECR's 1000).
+      const mayRejectPageSize = (status: number) => (status === 400 || status === 405) && pageSize > 10;
+      // Read through fetchSmall, so that a page whose connection drops mid-body is fetched again.
+      const { res, bytes: body } = await this.fetchSmall(
         { method: "GET", url, headers: { accept: "application/json" }, signal: options.signal },
         scopes,
         ctx,
+        MAX_PAGE_BYTES,
+        `listing ${key}`,
+        mayRejectPageSize,
       );
-      if ((res.status === 400 || res.status === 405) && pageSize > 10) {
-        // Registries that reject rather than clamp a large n (distribution's maxentries, ECR's 1000).
-        const body = (await readBounded(res, 64 * 1024, ctx)).toString();
+      if (mayRejectPageSize(res.status)) {
+        const text = body.toString();
         if (
-          errorCodes(body).includes("PAGINATION_NUMBER_INVALID") ||
-          /less than or equal|maxentries|\bn\b/i.test(body)
+          errorCodes(text).includes("PAGINATION_NUMBER_INVALID") ||
+          /less than or equal|maxentries|\bn\b/i.test(text)
         ) {
           seen.delete(url.href);
           pageSize = Math.max(10, Math.floor(pageSize / 2));
           url.searchParams.set("n", String(pageSize));
           continue;
         }
-        throw await this.failure({ ...res, body: Readable.from([body]) as never }, ctx, `listing ${key}`);
+        throw await this.failure({ ...res, body: Readable.from([text]) as never }, ctx, `listing ${key}`);
       }
-      if (res.status < 200 || res.status >= 300) throw await this.failure(res, ctx, `listing ${key}`);
-      const body = await readBounded(res, MAX_PAGE_BYTES, ctx);
       let parsed: Record<string, unknown>;
       try {
         parsed = JSON.parse(body.toString("utf8"));
