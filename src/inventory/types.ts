@@ -73,3 +73,21 @@ export interface ImageInventory {
   /** Non-fatal problems met while reading the image (a corrupt database, a skipped oversized file). */
   warnings: string[];
 }
+
+/** Which image an inventory describes. */
+export interface ImageIdentity {
+  /** The reference as the user gave it: "127.0.0.1:5000/alpine:3.10.3", "oci:./layout:alpine", "docker-archive:img.tar". */
+  name: string;
+  registry?: string | undefined;
+  repository?: string | undefined;
+  tag?: string | undefined;
+  /** Manifest digest of the image (the platform's manifest when the reference named an index). */
+  digest: string;
+  indexDigest?: string | undefined;
+  os: string;
+  architecture: string;
+  variant?: string | undefined;
+  /** Image config `created`, when plausible. */
+  created?: string | undefined;
+  layers: { digest: string; diffId: string; size: number; mediaType: string; createdBy?: string | undefined }[];
+}
