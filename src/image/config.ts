@@ -62,9 +62,14 @@ export function parseImageConfig(bytes: Uint8Array): ImageConfig {
   };
 }
 
+/** RFC 3339 date-time; a missing offset is tolerated and read as UTC. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$/;
+
 export function plausibleDate(text: string | undefined): Date | undefined {
-  if (!text) return undefined;
-  const ms = Date.parse(text);
+  // Date.parse alone reads "hello 2024" as 2024-01-01 and a zone-less time as local time.
+  const m = text ? RFC3339.exec(text) : null;
+  if (!text || !m) return undefined;
+  const ms = Date.parse(m[1] ? text : `${text}Z`);
   return Number.isNaN(ms) || ms < EARLIEST_PLAUSIBLE_BUILD ? undefined : new Date(ms);
 }
 

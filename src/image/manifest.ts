@@ -95,7 +95,9 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): Manifest
   if (!mediaType) {
     if (Array.isArray(body.manifests)) mediaType = MediaTypes.ociIndex;
     else if (isObject(body.config) && Array.isArray(body.layers)) mediaType = MediaTypes.ociManifest;
-    else if (Array.isArray(body.fsLayers)) mediaType = MediaTypes.dockerSchema1;
+    // A signed schema 1 body carries its JWS in `signatures`; its digest excludes them, so the kind matters.
+    else if (Array.isArray(body.fsLayers))
+      mediaType = Array.isArray(body.signatures) ? MediaTypes.dockerSchema1Signed : MediaTypes.dockerSchema1;
   }
   switch (mediaType) {
     case MediaTypes.ociIndex:
@@ -143,11 +145,19 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): Manifest
 }
 
 const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+/** Registered algorithms have a fixed encoding (OCI image-spec descriptor.md): lower-case hex of one length. */
+const DIGEST_ENCODING: Record<string, RegExp> = { sha256: /^[a-f0-9]{64}$/, sha512: /^[a-f0-9]{128}$/ };
+
+function isValidDigest(digest: string): boolean {
+  if (!DIGEST.test(digest)) return false;
+  const colon = digest.indexOf(":");
+  return DIGEST_ENCODING[digest.slice(0, colon)]?.test(digest.slice(colon + 1)) ?? true;
+}
 
 function parseDescriptor(value: unknown, where: string): Descriptor {
   if (!isObject(value)) throw new InvalidManifestError(`${where} is not a descriptor object`);
   const { mediaType, digest, size } = value;
-  if (typeof digest !== "string" || !DIGEST.test(digest)) {
+  if (typeof digest !== "string" || !isValidDigest(digest)) {
     throw new InvalidManifestError(`${where} has an invalid digest`);
   }
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {

@@ -2,7 +2,7 @@
  * Platform matching for image indexes, with the normalisation containerd's `platforms` package
  * applies (x86_64 → amd64, aarch64 → arm64, arm64/v8 ≡ arm64, arm ≡ arm/v7, …).
  */
-import type { Descriptor, IndexManifest, Platform } from "./manifest.js";
+import { type Descriptor, type IndexManifest, MediaTypes, type Platform } from "./manifest.js";
 
 export const DEFAULT_PLATFORM: Platform = { os: "linux", architecture: "amd64" };
 
@@ -52,13 +52,16 @@ export function platformMatches(candidate: Platform, wanted: Platform): boolean 
   return true;
 }
 
-/** Entries of an index that are runnable images: not attestations, not artefacts, with a platform. */
+const INDEX_TYPES: readonly string[] = [MediaTypes.ociIndex, MediaTypes.dockerList];
+
+/** Entries of an index that are runnable images: not attestations, not artefacts, not nested indexes, with a platform. */
 export function imageEntries(index: IndexManifest): Descriptor[] {
   return index.manifests.filter(
     (d) =>
       d.platform !== undefined &&
       d.platform.os !== "unknown" &&
       d.artifactType === undefined &&
+      !INDEX_TYPES.includes(d.mediaType) &&
       d.annotations?.["vnd.docker.reference.type"] !== "attestation-manifest",
   );
 }
@@ -76,11 +79,13 @@ export class PlatformNotFoundError extends Error {
   }
 }
 
-/** The index entry for a platform; an exact variant match beats an entry without variant. */
+/** The index entry for a platform; an entry whose variant equals the wanted one beats other matches. */
 export function selectPlatform(index: IndexManifest, wanted: Platform = DEFAULT_PLATFORM): Descriptor {
   const entries = imageEntries(index);
   const matches = entries.filter((d) => platformMatches(d.platform as Platform, wanted));
-  const first = matches[0];
+  const variant = normalizePlatform(wanted).variant;
+  const first =
+    matches.find((d) => normalizePlatform(d.platform as Platform).variant === variant) ?? matches[0];
   if (!first)
     throw new PlatformNotFoundError(
       wanted,

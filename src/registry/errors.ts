@@ -121,6 +121,9 @@ export function describeErrorBody(body: string): string {
     // not JSON: fall through to a shortened text form
   }
   const oneLine = text
+    // Proxy and CDN error pages: drop comments, CSS and scripts before the tags, or they fill the line.
+    .replace(/<!--[\s\S]*?-->/g, " ")
+    .replace(/<(script|style)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, " ")
     .replace(/<[^>]*>/g, " ")
     .replace(/\s+/g, " ")
     .trim();

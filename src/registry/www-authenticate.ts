@@ -8,10 +8,14 @@ export interface Challenge {
   scheme: string;
   /** Lower-cased parameter names. */
   params: Record<string, string>;
+  /** The token68 form (`Negotiate YIIB...==`), when the challenge carries one instead of parameters. */
+  token68?: string | undefined;
 }
 
 const TOKEN = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/y;
 const SPACE = /[ \t]*/y;
+/** token68 (RFC 7235 §2.1), only when it is the whole of the challenge's payload. */
+const TOKEN68 = /[ \t]+([A-Za-z0-9._~+/-]+=*)(?=[ \t]*(?:,|$))/y;
 
 export function parseWwwAuthenticate(headers: string | string[] | undefined): Challenge[] {
   if (headers === undefined) return [];
@@ -24,8 +28,8 @@ function parseOne(input: string): Challenge[] {
   let pos = 0;
   const skipSpace = () => {
     SPACE.lastIndex = pos;
-    SPACE.exec(input);
-    pos = SPACE.lastIndex;
+    // A failed sticky match resets lastIndex to 0: never let that rewind the parser.
+    if (SPACE.exec(input)) pos = SPACE.lastIndex;
   };
   const token = (): string | undefined => {
     TOKEN.lastIndex = pos;
@@ -43,7 +47,7 @@ function parseOne(input: string): Challenge[] {
       out += input[pos];
       pos++;
     }
-    pos++; // closing quote (or end of input for an unterminated string)
+    if (pos < input.length) pos++; // closing quote; an unterminated string ends at the end of input
     return out;
   };
 
@@ -57,6 +61,13 @@ function parseOne(input: string): Challenge[] {
     if (!scheme) break;
     const challenge: Challenge = { scheme: scheme.toLowerCase(), params: {} };
     challenges.push(challenge);
+    TOKEN68.lastIndex = pos;
+    const t68 = TOKEN68.exec(input);
+    if (t68) {
+      challenge.token68 = t68[1];
+      pos = TOKEN68.lastIndex;
+      continue;
+    }
     // Parameters until the next "token SP" that is not followed by "=" (the next challenge's scheme).
     for (;;) {
       skipSpace();
