@@ -1,0 +1,264 @@
+/**
+ * The indexing stage: an image source → a layer-attributed inventory. Each layer is analysed once
+ * per diff_id (in parallel, and at most once at a time per process) and cached per extractor and
+ * version; the image inventory is then assembled from its layers' results, bottom to top, with
+ * OCI whiteouts applied and the topmost version of each file winning.
+ */
+import { type LayerLimits, type LayerWalk, walkLayer } from "../image/layer.js";
+import type { ImageSource } from "../image/source.js";
+import type { LayerCache, LayerListing } from "../store/layer-cache.js";
+import type { Extractor, FileInfo, FileResult } from "./extractor.js";
+import type { ImageInventory, InventoriedPackage, LayerRef, OsRelease, Package } from "./types.js";
+
+export interface LayerProgress {
+  index: number;
+  digest: string;
+  state: "cached" | "pulling" | "done";
+  bytes?: number;
+}
+
+export interface AnalyzerOptions {
+  extractors: Extractor[];
+  cache?: LayerCache | undefined;
+  limits?: LayerLimits | undefined;
+  /** Layers of one image analysed at once. */
+  concurrency?: number;
+  onLayer?: (event: LayerProgress) => void;
+}
+
+export interface AnalysisStats {
+  layersPulled: number;
+  layersCached: number;
+  bytesPulled: number;
+}
+
+interface LayerAnalysis {
+  listing: LayerListing;
+  /** Extractor name → results in this layer. */
+  results: Map<string, FileResult[]>;
+}
+
+const OS_ECOSYSTEMS = new Set(["apk", "deb", "rpm"]);
+
+/** The part of a package location that names a file in the image (Java nests archives with "!/"). */
+const fileOf = (location: string) => location.split("!/")[0] as string;
+
+export class Analyzer {
+  private readonly inflight = new Map<string, Promise<LayerAnalysis>>();
+
+  constructor(private readonly options: AnalyzerOptions) {}
+
+  async analyze(
+    source: ImageSource,
+    signal?: AbortSignal,
+  ): Promise<{ inventory: ImageInventory; stats: AnalysisStats }> {
+    const stats: AnalysisStats = { layersPulled: 0, layersCached: 0, bytesPulled: 0 };
+    const analyses: LayerAnalysis[] = new Array(source.layers.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < source.layers.length) {
+        const i = next++;
+        analyses[i] = await this.layer(source, i, stats, signal);
+      }
+    };
+    const workers = Math.min(this.options.concurrency ?? 3, source.layers.length);
+    await Promise.all(Array.from({ length: workers }, worker));
+    const refs: LayerRef[] = source.identity.layers.map((l, index) => ({
+      digest: l.digest,
+      index,
+      createdBy: l.createdBy,
+    }));
+    return { inventory: assemble(analyses, refs, this.options.extractors), stats };
+  }
+
+  /** The layer's analysis: from the cache, from the stored listing when no changed extractor wants a file, or pulled. */
+  private layer(
+    source: ImageSource,
+    index: number,
+    stats: AnalysisStats,
+    signal?: AbortSignal,
+  ): Promise<LayerAnalysis> {
+    const layer = source.layers[index];
+    if (!layer) throw new RangeError(`no layer ${index}`);
+    const diffId = source.config.diffIds[index] || layer.digest;
+    let pending = this.inflight.get(diffId);
+    if (!pending) {
+      pending = this.analyseLayer(source, index, diffId, stats, signal).finally(() =>
+        this.inflight.delete(diffId),
+      );
+      this.inflight.set(diffId, pending);
+    }
+    return pending;
+  }
+
+  private async analyseLayer(
+    source: ImageSource,
+    index: number,
+    diffId: string,
+    stats: AnalysisStats,
+    signal?: AbortSignal,
+  ): Promise<LayerAnalysis> {
+    const { extractors, cache } = this.options;
+    const digest = source.layers[index]?.digest ?? diffId;
+    const listing = await cache?.listing(diffId);
+    const results = (await cache?.results(diffId, extractors)) ?? new Map<string, FileResult[]>();
+    let missing = extractors.filter((e) => !results.has(e.name));
+    if (listing && missing.length > 0) {
+      // Extractors new or changed since the layer was read: only those wanting one of its files need a pull.
+      const untouched = missing.filter(
+        (e) => !listing.files.some(([path, size, mode]) => e.wants({ path, size, mode })),
+      );
+      for (const e of untouched) {
+        results.set(e.name, []);
+        await cache?.putResults(diffId, e, []);
+      }
+      missing = missing.filter((e) => !untouched.includes(e));
+    }
+    if (listing && missing.length === 0) {
+      stats.layersCached++;
+      this.options.onLayer?.({ index, digest, state: "cached" });
+      return { listing, results };
+    }
+    this.options.onLayer?.({ index, digest, state: "pulling" });
+    const found = new Map<string, FileResult[]>(missing.map((e) => [e.name, []]));
+    const walk = await walkLayer<Extractor[]>(
+      source.openLayer(index, signal),
+      { digest, diffId: source.config.diffIds[index] },
+      {
+        select(entry) {
+          if (entry.type !== "file" && entry.type !== "hardlink") return undefined;
+          const info: FileInfo = { path: entry.path, size: entry.size, mode: entry.mode };
+          const wanting = missing.filter((e) => e.wants(info));
+          if (wanting.length === 0) return undefined;
+          return { selection: wanting, maxBytes: Math.max(...wanting.map((e) => e.maxFileBytes)) };
+        },
+        async file(entry, content, wanting) {
+          for (const extractor of wanting) {
+            const list = found.get(extractor.name) as FileResult[];
+            if (content.length > extractor.maxFileBytes) {
+              list.push({
+                extractor: extractor.name,
+                path: entry.path,
+                warnings: [`${entry.path}: too large for ${extractor.name}`],
+              });
+              continue;
+            }
+            try {
+              const result = await extractor.extract({
+                path: entry.path,
+                size: content.length,
+                mode: entry.mode,
+                content,
+              });
+              list.push({ extractor: extractor.name, path: entry.path, ...result });
+            } catch (err) {
+              list.push({
+                extractor: extractor.name,
+                path: entry.path,
+                warnings: [`${extractor.name} could not read ${entry.path}: ${(err as Error).message}`],
+              });
+            }
+          }
+        },
+      },
+      this.options.limits,
+    );
+    stats.layersPulled++;
+    stats.bytesPulled += source.layers[index]?.size ?? 0;
+    const newListing = listing ?? toListing(walk);
+    if (!listing) await cache?.putListing(diffId, newListing);
+    for (const extractor of missing) {
+      const list = found.get(extractor.name) as FileResult[];
+      results.set(extractor.name, list);
+      await cache?.putResults(diffId, extractor, list);
+    }
+    this.options.onLayer?.({ index, digest, state: "done", bytes: walk.uncompressedBytes });
+    return { listing: newListing, results };
+  }
+}
+
+function toListing(walk: LayerWalk): LayerListing {
+  return {
+    entries: walk.entries,
+    uncompressedBytes: walk.uncompressedBytes,
+    files: walk.files.map((f) => [f.path, f.size, f.mode]),
+    whiteouts: walk.whiteouts,
+    opaqueDirs: walk.opaqueDirs,
+    warnings: walk.warnings,
+  };
+}
+
+const under = (path: string, dir: string) => dir === "" || path === dir || path.startsWith(`${dir}/`);
+
+const packageKey = (p: Package) => `${p.ecosystem}\0${p.name}\0${p.version}\0${p.arch ?? ""}\0${p.location}`;
+
+/** Bottom-to-top merge of layer results into one image inventory. */
+export function assemble(layers: LayerAnalysis[], refs: LayerRef[], extractors: Extractor[]): ImageInventory {
+  // Surviving file results by path: which layer last wrote the file, and what each extractor found.
+  const visible = new Map<string, { layer: number; results: FileResult[] }>();
+  const warnings: string[] = [];
+  layers.forEach((layer, i) => {
+    for (const dir of layer.listing.opaqueDirs) {
+      for (const path of visible.keys()) if (under(path, dir) && path !== dir) visible.delete(path);
+    }
+    for (const gone of layer.listing.whiteouts) {
+      for (const path of visible.keys()) if (under(path, gone)) visible.delete(path);
+    }
+    warnings.push(...layer.listing.warnings);
+    const byPath = new Map<string, FileResult[]>();
+    for (const list of layer.results.values()) {
+      for (const r of list) {
+        const entry = byPath.get(r.path);
+        if (entry) entry.push(r);
+        else byPath.set(r.path, [r]);
+      }
+    }
+    for (const [path, results] of byPath) visible.set(path, { layer: i, results });
+  });
+
+  const byExtractor = new Map<string, FileResult[]>();
+  for (const { results } of visible.values()) {
+    for (const r of results) {
+      const list = byExtractor.get(r.extractor);
+      if (list) list.push(r);
+      else byExtractor.set(r.extractor, [r]);
+    }
+  }
+  let os: OsRelease | undefined;
+  const packages: Package[] = [];
+  const owned = new Set<string>();
+  for (const extractor of extractors) {
+    const raw = (byExtractor.get(extractor.name) ?? []).sort((a, b) => a.path.localeCompare(b.path));
+    const results = extractor.reconcile ? extractor.reconcile(raw) : raw;
+    for (const r of results) {
+      if (r.os && !os) os = r.os;
+      packages.push(...(r.packages ?? []));
+      for (const p of r.ownedFiles?.paths ?? []) owned.add(p);
+      warnings.push(...(r.warnings ?? []));
+    }
+  }
+  for (const p of packages) {
+    if (OS_ECOSYSTEMS.has(p.ecosystem)) for (const f of p.files ?? []) owned.add(f);
+  }
+  // Files installed by the OS package manager are reported once, as OS packages (as Trivy does).
+  const kept = packages.filter((p) => OS_ECOSYSTEMS.has(p.ecosystem) || !owned.has(fileOf(p.location)));
+
+  // Each package belongs to the lowest layer whose copy of its file already listed it.
+  const attributed: InventoriedPackage[] = kept.map((p) => {
+    const file = fileOf(p.location);
+    const key = packageKey(p);
+    const top = visible.get(file)?.layer ?? layers.length - 1;
+    let layer = top;
+    for (let i = 0; i <= top; i++) {
+      const found = [...(layers[i]?.results.values() ?? [])].some((list) =>
+        list.some((r) => r.path === file && (r.packages ?? []).some((q) => packageKey(q) === key)),
+      );
+      if (found) {
+        layer = i;
+        break;
+      }
+    }
+    return { ...p, layer: refs[layer] ?? { digest: "", index: layer } };
+  });
+  return { os, packages: attributed, warnings: [...new Set(warnings)] };
+}

@@ -1,0 +1,79 @@
+/**
+ * The layer cache: each layer's file listing and, per extractor and version, what the extractor
+ * found in it, keyed by the layer's diff_id. Results are kept per extractor so that changing one
+ * extractor re-runs only that extractor, and only on layers holding files it wants.
+ */
+import { gunzipSync, gzipSync } from "node:zlib";
+import type { FileResult } from "../inventory/extractor.js";
+import type { Store } from "./store.js";
+
+export interface LayerListing {
+  entries: number;
+  uncompressedBytes: number;
+  /** [path, size, mode] of every regular file. */
+  files: [string, number, number][];
+  whiteouts: string[];
+  opaqueDirs: string[];
+  warnings: string[];
+}
+
+const pack = (value: unknown) => gzipSync(JSON.stringify(value));
+const unpack = <T>(bytes: Buffer): T => JSON.parse(gunzipSync(bytes).toString("utf8")) as T;
+
+export class LayerCache {
+  constructor(private readonly store: Store) {}
+
+  async listing(diffId: string): Promise<LayerListing | undefined> {
+    const row = await this.store.db
+      .selectFrom("layer_listings")
+      .select("listing")
+      .where("diff_id", "=", diffId)
+      .executeTakeFirst();
+    return row ? unpack<LayerListing>(row.listing) : undefined;
+  }
+
+  /** Cached results of these extractors at these versions; absent entries need analysis. */
+  async results(
+    diffId: string,
+    extractors: { name: string; version: number }[],
+  ): Promise<Map<string, FileResult[]>> {
+    const rows = await this.store.db
+      .selectFrom("layer_results")
+      .select(["extractor", "extractor_version", "results"])
+      .where("diff_id", "=", diffId)
+      .execute();
+    const wanted = new Map(extractors.map((e) => [e.name, e.version]));
+    const found = new Map<string, FileResult[]>();
+    for (const row of rows) {
+      if (wanted.get(row.extractor) === row.extractor_version) found.set(row.extractor, unpack(row.results));
+    }
+    return found;
+  }
+
+  async putListing(diffId: string, listing: LayerListing): Promise<void> {
+    await this.store.db
+      .insertInto("layer_listings")
+      .values({
+        diff_id: diffId,
+        entries: listing.entries,
+        uncompressed_bytes: listing.uncompressedBytes,
+        listing: pack(listing),
+        analysed_at: new Date().toISOString(),
+      })
+      .onConflict((c) => c.column("diff_id").doNothing())
+      .execute();
+  }
+
+  async putResults(
+    diffId: string,
+    extractor: { name: string; version: number },
+    results: FileResult[],
+  ): Promise<void> {
+    const row = { extractor_version: extractor.version, results: pack(results) };
+    await this.store.db
+      .insertInto("layer_results")
+      .values({ diff_id: diffId, extractor: extractor.name, ...row })
+      .onConflict((c) => c.columns(["diff_id", "extractor"]).doUpdateSet(row))
+      .execute();
+  }
+}
