@@ -62,6 +62,8 @@ export interface PackageDraft {
   name: string;
   version: string;
   namespace?: string | undefined;
+  /** Package.name when it differs from the purl's namespace/name (e.g. a PyPI name before PEP 503). */
+  displayName?: string | undefined;
   qualifiers?: Record<string, string> | undefined;
   licenses?: string[] | undefined;
   arch?: string | undefined;
@@ -109,7 +111,7 @@ export class PackageSink {
       this.warn(`cannot build a purl for ${draft.name}@${draft.version}: ${errorMessage(err)}`);
       return;
     }
-    const fullName = draft.namespace ? `${draft.namespace}/${draft.name}` : draft.name;
+    const fullName = draft.displayName ?? (draft.namespace ? `${draft.namespace}/${draft.name}` : draft.name);
     const pkg: Package = {
       ecosystem: this.ecosystem,
       name: fullName,
