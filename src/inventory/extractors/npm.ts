@@ -436,7 +436,9 @@ function parseYaml(text: string, sink: PackageSink): Record<string, unknown> | u
     return undefined;
   }
   const list = Array.isArray(docs) ? docs : [docs];
-  const merged: Record<string, unknown> = {};
+  // pnpm 10+ may put an "env lockfile" (pnpm's own packageManagerDependencies) first: the
+  // project's lock document is the last one.
+  let last: Record<string, unknown> | undefined;
   for (const d of list) {
     if (d.errors.length > 0) {
       sink.warn(`invalid YAML: ${d.errors[0]?.message ?? "parse error"}`);
@@ -454,12 +456,9 @@ function parseYaml(text: string, sink: PackageSink): Record<string, unknown> | u
       sink.warn("YAML document is not a mapping");
       return undefined;
     }
-    for (const [k, v] of Object.entries(value)) {
-      const prev = merged[k];
-      merged[k] = isRecord(prev) && isRecord(v) ? { ...prev, ...v } : v;
-    }
+    last = value;
   }
-  return merged;
+  return last ?? {};
 }
 
 // ---------------------------------------------------------------------------------------------- pnpm
