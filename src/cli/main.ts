@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { RegistryError } from "../registry/errors.js";
 import { registerRegistryCommands } from "./commands/registry.js";
+import { registerSbomCommand } from "./commands/sbom.js";
 import { UsageError } from "./usage-error.js";
 import { version } from "./version.js";
 
@@ -12,6 +13,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerRegistryCommands(program);
+  registerSbomCommand(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

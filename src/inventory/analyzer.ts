@@ -227,21 +227,26 @@ export function assemble(layers: LayerAnalysis[], refs: LayerRef[], extractors: 
   let os: OsRelease | undefined;
   const packages: Package[] = [];
   const owned = new Set<string>();
+  const producers = new Map<Package, Extractor>();
   for (const extractor of extractors) {
     const raw = (byExtractor.get(extractor.name) ?? []).sort((a, b) => a.path.localeCompare(b.path));
     const results = extractor.reconcile ? extractor.reconcile(raw) : raw;
     for (const r of results) {
       if (r.os && !os) os = r.os;
+      for (const p of r.packages ?? []) producers.set(p, extractor);
       packages.push(...(r.packages ?? []));
       for (const p of r.ownedFiles?.paths ?? []) owned.add(p);
       warnings.push(...(r.warnings ?? []));
     }
   }
+  for (const extractor of extractors) if (!os && extractor.inferOs) os = extractor.inferOs(packages);
   for (const p of packages) {
     if (OS_ECOSYSTEMS.has(p.ecosystem)) for (const f of p.files ?? []) owned.add(f);
   }
   // Files installed by the OS package manager are reported once, as OS packages (as Trivy does).
-  const kept = packages.filter((p) => OS_ECOSYSTEMS.has(p.ecosystem) || !owned.has(fileOf(p.location)));
+  const kept = packages
+    .filter((p) => OS_ECOSYSTEMS.has(p.ecosystem) || !owned.has(fileOf(p.location)))
+    .map((p) => producers.get(p)?.finalize?.(p, os) ?? p);
 
   // Each package belongs to the lowest layer whose copy of its file already listed it.
   const attributed: InventoriedPackage[] = kept.map((p) => {

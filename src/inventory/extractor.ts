@@ -48,4 +48,11 @@ export interface Extractor {
    * upper-layer overrides), e.g. npm preferring installed packages over lock-file entries.
    */
   reconcile?(results: FileResult[]): FileResult[];
+  /**
+   * Optional: complete this extractor's packages with image-level facts once the OS is known
+   * (OS package purls carry the distribution as namespace and `distro` qualifier).
+   */
+  finalize?(pkg: Package, os: OsRelease | undefined): Package;
+  /** Optional: the OS implied by this extractor's packages when no release file names it (distroless). */
+  inferOs?(packages: Package[]): OsRelease | undefined;
 }

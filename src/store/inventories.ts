@@ -14,7 +14,7 @@ export interface StoredInventory {
 }
 
 /** "apk@1 dpkg@2 …": which extractor versions an inventory was built with. */
-export function extractorSignature(extractors: { name: string; version: number }[]): string {
+export function extractorSignature(extractors: readonly { name: string; version: number }[]): string {
   return extractors
     .map((e) => `${e.name}@${e.version}`)
     .sort()
