@@ -544,6 +544,14 @@ describe("finalizeApkPurl", () => {
       "pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=alpine-3.20",
     ));
   test("no OS → unchanged", () => assert.equal(finalizeApkPurl(musl, undefined), musl.purl));
+  test("the analyzer's finalize hook returns the package with its final purl", () => {
+    const os = { id: "alpine", versionId: "3.10.3", location: "etc/os-release" };
+    assert.deepEqual(apkExtractor.finalize(musl, os), {
+      ...musl,
+      purl: "pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=alpine-3.10",
+    });
+    assert.equal(apkExtractor.finalize(musl, undefined), musl);
+  });
   test("a deb package is not touched", () => {
     const deb: Package = { ...musl, ecosystem: "deb", purl: "pkg:deb/debian/x@1" };
     assert.equal(finalizeApkPurl(deb, { id: "debian", versionId: "12", location: "" }), "pkg:deb/debian/x@1");

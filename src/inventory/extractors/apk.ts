@@ -226,7 +226,11 @@ export function parseApkInstalled(
   return { packages, warnings };
 }
 
-export const apkExtractor: Extractor = {
+/**
+ * The apk extractor. Besides `reconcile` it offers the analyzer's `finalize` hook (typed here so that
+ * it does not depend on it being declared on {@link Extractor}): purl through {@link finalizeApkPurl}.
+ */
+export const apkExtractor: Extractor & { finalize(pkg: Package, os: OsRelease | undefined): Package } = {
   name: APK_EXTRACTOR_NAME,
   version: 1,
   spec: "apk-tools installed database (lib/apk/db/installed), https://wiki.alpinelinux.org/wiki/Apk_spec",
@@ -254,5 +258,9 @@ export const apkExtractor: Extractor = {
         warnings: [...(r.warnings ?? []), `${r.path}: ignored, apk reads ${winner?.path}`],
       };
     });
+  },
+  finalize(pkg: Package, os: OsRelease | undefined): Package {
+    const purl = finalizeApkPurl(pkg, os);
+    return purl === pkg.purl ? pkg : { ...pkg, purl };
   },
 };

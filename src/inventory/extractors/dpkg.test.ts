@@ -751,6 +751,19 @@ describe("osFromDpkgPackages and finalizeDebPurl", () => {
     );
     const npm: Package = { ecosystem: "npm", name: "a", version: "1", purl: "pkg:npm/a@1", location: "x" };
     assert.equal(finalizeDebPurl(npm, os), "pkg:npm/a@1");
+    // The analyzer's hooks: finalize returns the package with its final purl, nothing else changed.
+    assert.deepEqual(dpkgExtractor.finalize(bsdutils, os), {
+      ...bsdutils,
+      purl: "pkg:deb/debian/bsdutils@1:2.38.1-5+deb12u3?arch=amd64&distro=debian-12",
+    });
+    assert.equal(dpkgExtractor.finalize(npm, os), npm);
+    assert.equal(dpkgExtractor.finalize(bsdutils, undefined), bsdutils);
+    assert.deepEqual(dpkgExtractor.inferOs([npm, ...pkgs]), {
+      id: "debian",
+      versionId: "12",
+      versionCodename: "bookworm",
+      location: "var/lib/dpkg/status",
+    });
   });
 });
 

@@ -441,7 +441,15 @@ export function osFromDpkgPackages(packages: Package[]): OsRelease | undefined {
   return os;
 }
 
-export const dpkgExtractor: Extractor = {
+/**
+ * The dpkg extractor. Besides `reconcile` it offers the analyzer's image-level hooks (typed here so
+ * that it does not depend on them being declared on {@link Extractor}): `finalize` = purl through
+ * {@link finalizeDebPurl}, `inferOs` = {@link osFromDpkgPackages}.
+ */
+export const dpkgExtractor: Extractor & {
+  finalize(pkg: Package, os: OsRelease | undefined): Package;
+  inferOs(packages: Package[]): OsRelease | undefined;
+} = {
   name: DPKG_EXTRACTOR_NAME,
   version: 1,
   spec: "deb822(5), deb-control(5), dpkg-query(1) status database (var/lib/dpkg/status, distroless status.d/), dpkg info/*.list; Debian machine-readable copyright format 1.0 (DEP-5)",
@@ -477,6 +485,13 @@ export const dpkgExtractor: Extractor = {
   },
   reconcile(results: FileResult[]): FileResult[] {
     return reconcileDpkg(results as (FileResult & DpkgExtractorResult)[]);
+  },
+  finalize(pkg: Package, os: OsRelease | undefined): Package {
+    const purl = finalizeDebPurl(pkg, os);
+    return purl === pkg.purl ? pkg : { ...pkg, purl };
+  },
+  inferOs(packages: Package[]): OsRelease | undefined {
+    return osFromDpkgPackages(packages);
   },
 };
 
