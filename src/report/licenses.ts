@@ -9,50 +9,30 @@
  * Identifiers match case-insensitively and are written back in their canonical case; the operators
  * are accepted in upper or lower case and written in upper case.
  *
- * SUBSET: the SPDX License List has about 730 identifiers and 70 exceptions, and no package for it
- * is installed (`spdx-license-ids` / `spdx-exceptions` would replace the two lists below). These are
- * the licenses met in practice in container images (Debian, Alpine, RHEL, npm, PyPI, Maven Central,
- * Go, crates), current and deprecated identifiers both, each checked against spdx-license-ids 3.0.24
- * and spdx-exceptions 2.5.0 (the `GPL-2.0+` style ids, which that package leaves out, against the
- * license id enumeration of the CycloneDX 1.6 schema). An identifier missing here is not wrong, only
- * not recognised: it is reported as a license name (CycloneDX) or a LicenseRef (SPDX), never as an
- * invalid id.
+ * The identifiers come from the SPDX License List as packaged by `spdx-license-ids` and
+ * `spdx-exceptions` (current and deprecated). The deprecated `GPL-2.0+` style ids, which that package
+ * leaves out, are still written by packages and accepted by CycloneDX 1.6's license enumeration.
  */
+import { createRequire } from "node:module";
 
-// biome-ignore format: a dense list is easier to audit against the SPDX list than one id per line
-const KNOWN_LICENSE_IDS = [
-  "0BSD", "AFL-2.0", "AFL-2.1", "AFL-3.0", "AGPL-1.0-only", "AGPL-1.0-or-later", "AGPL-3.0-only", "AGPL-3.0-or-later",
-  "Apache-1.0", "Apache-1.1", "Apache-2.0", "APSL-2.0", "Artistic-1.0", "Artistic-1.0-Perl", "Artistic-1.0-cl8",
-  "Artistic-2.0", "Beerware", "BlueOak-1.0.0", "BSD-1-Clause", "BSD-2-Clause", "BSD-2-Clause-Patent",
-  "BSD-3-Clause", "BSD-3-Clause-Clear", "BSD-3-Clause-Attribution", "BSD-4-Clause", "BSD-4-Clause-UC",
-  "BSD-Source-Code", "BSL-1.0", "bzip2-1.0.6", "CC-BY-3.0", "CC-BY-4.0", "CC-BY-SA-3.0", "CC-BY-SA-4.0",
-  "CC0-1.0", "CDDL-1.0", "CDDL-1.1", "CPL-1.0", "curl", "ECL-2.0", "EPL-1.0", "EPL-2.0", "EUPL-1.1", "EUPL-1.2",
-  "FSFAP", "FSFUL", "FSFULLR", "FTL", "GFDL-1.1-only", "GFDL-1.1-or-later", "GFDL-1.2-only", "GFDL-1.2-or-later",
-  "GFDL-1.3-only", "GFDL-1.3-or-later", "GPL-1.0-only", "GPL-1.0-or-later", "GPL-2.0-only", "GPL-2.0-or-later",
-  "GPL-3.0-only", "GPL-3.0-or-later", "HPND", "ICU", "IJG", "Info-ZIP", "IPL-1.0", "ISC", "JSON",
-  "LGPL-2.0-only", "LGPL-2.0-or-later", "LGPL-2.1-only", "LGPL-2.1-or-later", "LGPL-3.0-only", "LGPL-3.0-or-later",
-  "Libpng", "libpng-2.0", "libtiff", "LPPL-1.3c", "MirOS", "MIT", "MIT-0", "MIT-CMU", "MPL-1.0", "MPL-1.1", "MPL-2.0",
-  "MPL-2.0-no-copyleft-exception", "MS-PL", "MS-RL", "NCSA", "ODbL-1.0", "OFL-1.1", "OLDAP-2.8", "OpenSSL",
-  "PHP-3.0", "PHP-3.01", "PostgreSQL", "PSF-2.0", "Python-2.0", "Python-2.0.1", "Ruby", "SGI-B-2.0", "Sleepycat",
-  "SSPL-1.0", "TCL", "Unicode-3.0", "Unicode-DFS-2015", "Unicode-DFS-2016", "Unlicense", "UPL-1.0", "Vim", "W3C",
-  "WTFPL", "X11", "XFree86-1.1", "Zlib", "zlib-acknowledgement", "ZPL-2.0", "ZPL-2.1",
-  // Deprecated identifiers: still on the list (and in CycloneDX's license id enumeration), still common.
-  "AGPL-1.0", "AGPL-3.0", "GFDL-1.1", "GFDL-1.2", "GFDL-1.3", "GPL-1.0", "GPL-1.0+", "GPL-2.0", "GPL-2.0+",
-  "GPL-3.0", "GPL-3.0+", "LGPL-2.0", "LGPL-2.0+", "LGPL-2.1", "LGPL-2.1+", "LGPL-3.0", "LGPL-3.0+",
-  "GPL-2.0-with-classpath-exception", "GPL-2.0-with-GCC-exception", "GPL-3.0-with-GCC-exception",
-  "GPL-2.0-with-autoconf-exception", "GPL-3.0-with-autoconf-exception", "eCos-2.0", "Nunit", "wxWindows",
-];
+// JSON packages: loaded with require, which Node 20's ESM import of JSON would need an attribute for.
+const require = createRequire(import.meta.url);
+const licenseList: string[] = require("spdx-license-ids");
+const deprecatedLicenses: string[] = require("spdx-license-ids/deprecated.json");
+const exceptionList: string[] = require("spdx-exceptions");
+const deprecatedExceptions: string[] = require("spdx-exceptions/deprecated.json");
 
-// biome-ignore format: as above
-const KNOWN_EXCEPTION_IDS = [
-  "389-exception", "Autoconf-exception-2.0", "Autoconf-exception-3.0", "Bison-exception-2.2", "Bootloader-exception",
-  "Classpath-exception-2.0", "CLISP-exception-2.0", "eCos-exception-2.0", "FLTK-exception", "Font-exception-2.0",
-  "freertos-exception-2.0", "GCC-exception-2.0", "GCC-exception-3.1", "gnu-javamail-exception",
-  "GPL-3.0-linking-exception", "GPL-CC-1.0", "i2p-gpl-java-exception", "Libtool-exception", "Linux-syscall-note",
-  "LLVM-exception", "LGPL-3.0-linking-exception", "mif-exception", "OCaml-LGPL-linking-exception",
-  "OpenJDK-assembly-exception-1.0", "openvpn-openssl-exception", "Qt-GPL-exception-1.0", "Qt-LGPL-exception-1.1",
-  "Swift-exception", "u-boot-exception-2.0", "Universal-FOSS-exception-1.0", "WxWindows-exception-3.1",
+const PLUS_SUFFIXED_IDS = [
+  "GPL-1.0+",
+  "GPL-2.0+",
+  "GPL-3.0+",
+  "LGPL-2.0+",
+  "LGPL-2.1+",
+  "LGPL-3.0+",
+  "AGPL-1.0+",
 ];
+const KNOWN_LICENSE_IDS: string[] = [...licenseList, ...deprecatedLicenses, ...PLUS_SUFFIXED_IDS];
+const KNOWN_EXCEPTION_IDS: string[] = [...exceptionList, ...deprecatedExceptions];
 
 const licenseIds = new Map(KNOWN_LICENSE_IDS.map((id) => [id.toLowerCase(), id]));
 const exceptionIds = new Map(KNOWN_EXCEPTION_IDS.map((id) => [id.toLowerCase(), id]));
