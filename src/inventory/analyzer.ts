@@ -4,6 +4,7 @@
  * version; the image inventory is then assembled from its layers' results, bottom to top, with
  * OCI whiteouts applied and the topmost version of each file winning.
  */
+import { InvalidConfigError } from "../image/config.js";
 import { type LayerLimits, type LayerWalk, walkLayer } from "../image/layer.js";
 import type { ImageSource } from "../image/source.js";
 import type { LayerCache, LayerListing } from "../store/layer-cache.js";
@@ -39,6 +40,8 @@ interface LayerAnalysis {
 }
 
 const OS_ECOSYSTEMS = new Set(["apk", "deb", "rpm"]);
+/** What the layer walk computes and checks: the cache key of every layer. */
+const DIFF_ID = /^sha256:[0-9a-f]{64}$/;
 
 /** The part of a package location that names a file in the image (Java nests archives with "!/"). */
 const fileOf = (location: string) => location.split("!/")[0] as string;
@@ -52,6 +55,19 @@ export class Analyzer {
     source: ImageSource,
     signal?: AbortSignal,
   ): Promise<{ inventory: ImageInventory; stats: AnalysisStats }> {
+    // Layers are cached by diff_id and checked against it as they are walked: without one per layer
+    // (container runtimes refuse such images too) a layer could be cached under another's key.
+    const { diffIds } = source.config;
+    const badDiffId = diffIds.find((d) => !DIFF_ID.test(d));
+    if (diffIds.length !== source.layers.length || badDiffId !== undefined) {
+      throw new InvalidConfigError(
+        `${source.identity.name}: the image config's rootfs.diff_ids ${
+          badDiffId === undefined
+            ? `lists ${diffIds.length} diff_ids for ${source.layers.length} layers`
+            : `holds ${JSON.stringify(badDiffId)}, not a sha256 digest`
+        }`,
+      );
+    }
     const stats: AnalysisStats = { layersPulled: 0, layersCached: 0, bytesPulled: 0 };
     const analyses: LayerAnalysis[] = new Array(source.layers.length);
     let next = 0;
@@ -80,7 +96,7 @@ export class Analyzer {
   ): Promise<LayerAnalysis> {
     const layer = source.layers[index];
     if (!layer) throw new RangeError(`no layer ${index}`);
-    const diffId = source.config.diffIds[index] || layer.digest;
+    const diffId = source.config.diffIds[index] as string;
     let pending = this.inflight.get(diffId);
     if (!pending) {
       pending = this.analyseLayer(source, index, diffId, stats, signal).finally(() =>
@@ -123,7 +139,7 @@ export class Analyzer {
     const found = new Map<string, FileResult[]>(missing.map((e) => [e.name, []]));
     const walk = await walkLayer<Extractor[]>(
       source.openLayer(index, signal),
-      { digest, diffId: source.config.diffIds[index] },
+      { digest, diffId },
       {
         select(entry) {
           if (entry.type !== "file" && entry.type !== "hardlink") return undefined;
