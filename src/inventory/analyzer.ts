@@ -97,13 +97,19 @@ export class Analyzer {
     const layer = source.layers[index];
     if (!layer) throw new RangeError(`no layer ${index}`);
     const diffId = source.config.diffIds[index] as string;
-    let pending = this.inflight.get(diffId);
-    if (!pending) {
-      pending = this.analyseLayer(source, index, diffId, stats, signal).finally(() =>
-        this.inflight.delete(diffId),
-      );
-      this.inflight.set(diffId, pending);
+    const shared = this.inflight.get(diffId);
+    if (shared) {
+      // Another analysis (or an earlier copy of the layer in this image) is reading it: not pulled here.
+      return shared.then((analysis) => {
+        stats.layersCached++;
+        this.options.onLayer?.({ index, digest: layer.digest, state: "cached" });
+        return analysis;
+      });
     }
+    const pending = this.analyseLayer(source, index, diffId, stats, signal).finally(() =>
+      this.inflight.delete(diffId),
+    );
+    this.inflight.set(diffId, pending);
     return pending;
   }
 
