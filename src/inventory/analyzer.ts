@@ -71,14 +71,22 @@ export class Analyzer {
     const stats: AnalysisStats = { layersPulled: 0, layersCached: 0, bytesPulled: 0 };
     const analyses: LayerAnalysis[] = new Array(source.layers.length);
     let next = 0;
+    // After a failure no further layer is started, and the layers being read are let finish (and be
+    // cached), so nothing of this analysis still runs once it has rejected.
+    let failed: { error: unknown } | undefined;
     const worker = async () => {
-      while (next < source.layers.length) {
+      while (next < source.layers.length && !failed) {
         const i = next++;
-        analyses[i] = await this.layer(source, i, stats, signal);
+        try {
+          analyses[i] = await this.layer(source, i, stats, signal);
+        } catch (error) {
+          failed ??= { error };
+        }
       }
     };
     const workers = Math.min(this.options.concurrency ?? 3, source.layers.length);
     await Promise.all(Array.from({ length: workers }, worker));
+    if (failed) throw failed.error;
     const refs: LayerRef[] = source.identity.layers.map((l, index) => ({
       digest: l.digest,
       index,
