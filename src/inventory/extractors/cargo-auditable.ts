@@ -14,10 +14,10 @@
  * purl `pkg:cargo/<name>@<version>`. Only ELF is read (no PE, Mach-O or WebAssembly).
  */
 import { inflateSync } from "node:zlib";
-import { PackageURL } from "packageurl-js";
 import { findSection, parseElf, sectionData } from "../binary/elf.js";
 import type { Extractor, ExtractorFile, ExtractorResult, FileInfo } from "../extractor.js";
 import type { Package } from "../types.js";
+import { purlOf } from "./purl-fallback.js";
 
 /** The decompressed JSON is ~100 bytes per crate; 16 MiB is far past any real dependency tree. */
 const MAX_JSON_BYTES = 16 << 20;
@@ -96,7 +96,7 @@ export function cargoPackages(crates: AuditablePackage[], location: string): Pac
       ecosystem: "cargo",
       name: c.name,
       version: c.version,
-      purl: new PackageURL("cargo", undefined, c.name, c.version, undefined, undefined).toString(),
+      purl: purlOf("cargo", undefined, c.name, c.version),
       location,
     };
     if (Object.keys(properties).length > 0) pkg.properties = properties;

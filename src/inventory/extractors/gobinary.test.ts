@@ -517,6 +517,8 @@ describe("gobinary: parts", () => {
       ["github.com/foo/bar", "-X main.version=1.0.0 -X version.Version=1.0.0", "v1.0.0"],
       ["github.com/foo/bar", "-extldflags '-static' -X main.version=4.5.6", "v4.5.6"],
       ["github.com/foo/bar", "-X 'main.version=1.0.0", ""],
+      ["github.com/foo/bar", "-X main.version=1.2", "v1.2.0"],
+      ["github.com/foo/bar", "-X main.version=v3", "v3.0.0"],
       ["github.com/foo/bar", "", ""],
     ];
     for (const [main, flags, want] of cases) assert.equal(versionFromLdflags(main, flags), want, flags);

@@ -29,10 +29,19 @@
  *   strips it for every Go package alike.)
  * purls: `pkg:golang/<module path>@<version>` (no version part when the version is empty).
  */
-import { PackageURL } from "packageurl-js";
-import { type ElfFile, PF_W, PF_X, PT_LOAD, parseElf, readAtVaddr, readPointer } from "../binary/elf.js";
+import {
+  type ElfFile,
+  PF_W,
+  PF_X,
+  PT_LOAD,
+  parseElf,
+  readAtVaddr,
+  readPointer,
+  SHT_NOBITS,
+} from "../binary/elf.js";
 import type { Extractor, ExtractorFile, ExtractorResult, FileInfo } from "../extractor.js";
 import type { Package } from "../types.js";
+import { purlOf } from "./purl-fallback.js";
 
 const MAGIC = Buffer.from("\xff Go buildinf:", "latin1");
 const HEADER_SIZE = 32;
@@ -68,7 +77,7 @@ type Located =
 export function readGoBuildInfoBlob(elf: ElfFile): Located {
   const regions: { start: number; end: number; vaddr: number | undefined }[] = [];
   const section = elf.sections.find((s) => s.name === ".go.buildinfo");
-  if (section !== undefined && section.type !== 8) {
+  if (section !== undefined && section.type !== SHT_NOBITS) {
     regions.push({ start: section.offset, end: section.offset + section.size, vaddr: section.addr });
   }
   const data = elf.segments.find((p) => p.type === PT_LOAD && (p.flags & (PF_X | PF_W)) === PF_W);
@@ -420,8 +429,12 @@ export function versionFromLdflags(mainPath: string, ldflags: string): string {
   for (const found of categories) {
     if (found.size === 0) continue;
     if (found.size > 1) return "";
+    // Canonical SemVer with Go's "v" (x/mod semver.Canonical for the shorthands "v1", "v1.2").
     const v = [...found][0] as string;
-    return v.startsWith("v") ? v : `v${v}`;
+    const withV = v.startsWith("v") ? v : `v${v}`;
+    if (/^v\d+$/.test(withV)) return `${withV}.0.0`;
+    if (/^v\d+\.\d+$/.test(withV)) return `${withV}.0`;
+    return withV;
   }
   return "";
 }
@@ -430,14 +443,7 @@ function goPurl(path: string, version: string): string {
   const slash = path.lastIndexOf("/");
   const namespace = slash < 0 ? undefined : path.slice(0, slash);
   const name = slash < 0 ? path : path.slice(slash + 1);
-  return new PackageURL(
-    "golang",
-    namespace,
-    name,
-    version === "" ? undefined : version,
-    undefined,
-    undefined,
-  ).toString();
+  return purlOf("golang", namespace, name, version === "" ? undefined : version);
 }
 
 function isLocalPath(p: string): boolean {

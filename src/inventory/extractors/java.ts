@@ -28,10 +28,10 @@
  * validateEntrySizes), encrypted entries skipped. Problems are warnings, never exceptions.
  * Names are "groupId:artifactId", purls `pkg:maven/<groupId>/<artifactId>@<version>`.
  */
-import { PackageURL } from "packageurl-js";
 import yauzl from "yauzl";
 import type { Extractor, ExtractorFile, ExtractorResult, FileInfo } from "../extractor.js";
 import type { Package } from "../types.js";
+import { purlOf } from "./purl-fallback.js";
 
 export interface JavaLimits {
   /** Archives inside archives deeper than this are not opened (the top-level file is depth 0). */
@@ -257,7 +257,7 @@ function mavenPackage(c: Coordinates, location: string, properties: Record<strin
     ecosystem: "maven",
     name: `${c.groupId}:${c.artifactId}`,
     version: c.version,
-    purl: new PackageURL("maven", c.groupId, c.artifactId, c.version, undefined, undefined).toString(),
+    purl: purlOf("maven", c.groupId, c.artifactId, c.version),
     location,
     properties,
   };
@@ -358,14 +358,7 @@ async function walkArchive(walk: Walk, buffer: Buffer, location: string, depth: 
       ecosystem: "maven",
       name: fromName.artifactId,
       version: fromName.version,
-      purl: new PackageURL(
-        "generic",
-        undefined,
-        fromName.artifactId,
-        fromName.version,
-        undefined,
-        undefined,
-      ).toString(),
+      purl: purlOf("generic", undefined, fromName.artifactId, fromName.version),
       location,
       properties: { javaSource: "filename" },
     });
@@ -376,7 +369,7 @@ async function walkArchive(walk: Walk, buffer: Buffer, location: string, depth: 
 export function createJavaExtractor(limits: Partial<JavaLimits> = {}): Extractor {
   const l: JavaLimits = { ...DEFAULT_JAVA_LIMITS, ...limits };
   return {
-    name: "java-archive",
+    name: "java",
     version: 1,
     spec: "JAR File Specification (META-INF/MANIFEST.MF), Maven pom.properties, PKWARE ZIP APPNOTE; Trivy's jar heuristics",
     maxFileBytes: 512 << 20,

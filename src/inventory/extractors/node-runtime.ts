@@ -20,10 +20,10 @@
  * binary's, noting the header. Node.js installed by dpkg/apk/rpm (Debian's `nodejs`) is not
  * reported twice: the analyzer drops language packages at paths owned by OS packages.
  */
-import { PackageURL } from "packageurl-js";
 import { isElf } from "../binary/elf.js";
 import type { Extractor, ExtractorFile, ExtractorResult, FileInfo, FileResult } from "../extractor.js";
 import type { Package } from "../types.js";
+import { purlOf } from "./purl-fallback.js";
 
 const HEADER_SUFFIX = "include/node/node_version.h";
 /** node 0.10 was ~10 MB, current releases ~100 MB; a shim or wrapper script named node is smaller. */
@@ -81,13 +81,19 @@ export function versionFromBinary(content: Buffer): { version: string; evidence:
       if (m?.[1] !== undefined) return { version: m[1], evidence };
     }
   }
-  // Node 0.x - 6: "\0v0.12.18\0" or "\0node v0.10.48\0" (Syft's pattern); only NUL-led candidates are decoded.
-  for (const lead of ["\x00v0.", "\x00v4.", "\x00v5.", "\x00v6.", "\x00node v0."]) {
+  // Node 0.x - 6: "\0v0.12.18\0" or "\0node v0.10.48\0" (Syft's pattern). Needles that start with a
+  // NUL are slow to search in binaries full of zeros, so look for "v0." etc. and check what precedes.
+  const nodePrefix = Buffer.from("\x00node ", "latin1");
+  for (const lead of ["v0.", "v4.", "v5.", "v6."]) {
     const needle = Buffer.from(lead, "latin1");
-    for (let at = content.indexOf(needle); at >= 0; at = content.indexOf(needle, at + 1)) {
-      const end = content.indexOf(0, at + 1);
-      if (end < 0 || end - at > 24) continue;
-      const m = OLD_BINARY.exec(content.toString("latin1", at + 1, end));
+    for (let at = content.indexOf(needle); at > 0; at = content.indexOf(needle, at + 1)) {
+      let start: number;
+      if (content[at - 1] === 0) start = at;
+      else if (at >= 6 && content.subarray(at - 6, at).equals(nodePrefix)) start = at - 5;
+      else continue;
+      const end = content.indexOf(0, at);
+      if (end < 0 || end - start > 24) continue;
+      const m = OLD_BINARY.exec(content.toString("latin1", start, end));
       if (m?.[1] !== undefined) return { version: m[1], evidence: "old version string" };
     }
   }
@@ -99,7 +105,7 @@ function nodePackage(version: string, location: string, properties: Record<strin
     ecosystem: "node",
     name: "node",
     version,
-    purl: new PackageURL("generic", undefined, "node", version, undefined, undefined).toString(),
+    purl: purlOf("generic", undefined, "node", version),
     location,
     properties,
   };
