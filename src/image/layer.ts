@@ -203,9 +203,15 @@ export async function walkLayer<T>(
         tarEntry.resume();
         content = target;
       } else {
-        const chunks: Buffer[] = [];
-        for await (const chunk of tarEntry) chunks.push(chunk as Buffer);
-        content = Buffer.concat(chunks);
+        // One buffer of the announced size, filled in place: no second copy of a large file.
+        content = Buffer.allocUnsafe(entry.size);
+        let filled = 0;
+        for await (const chunk of tarEntry) {
+          (chunk as Buffer).copy(content, filled);
+          filled += (chunk as Buffer).length;
+        }
+        if (filled !== entry.size)
+          throw fail(`${path}: tar entry ended after ${filled} of ${entry.size} bytes`);
       }
       selected.set(path, content);
       await selector.file(

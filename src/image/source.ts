@@ -12,8 +12,11 @@ export interface ImageSource {
   config: ImageConfig;
   /** Layer descriptors, base first, index-aligned with config.diffIds. */
   layers: Descriptor[];
-  /** The layer's bytes as stored (compressed), verified against its digest as they stream. */
-  openLayer(index: number, signal?: AbortSignal): Readable;
+  /**
+   * The layer's bytes as stored (compressed), verified against its digest as they stream, unless
+   * the caller checks the uncompressed content against the config's diff_id instead.
+   */
+  openLayer(index: number, options?: { signal?: AbortSignal | undefined; verifyDigest?: boolean }): Readable;
   close(): Promise<void>;
 }
 

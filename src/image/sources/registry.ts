@@ -32,10 +32,10 @@ export async function openRegistryImage(
     },
     config: image.config,
     layers,
-    openLayer(index: number, signal?: AbortSignal): Readable {
+    openLayer(index: number, options = {}): Readable {
       const layer = layers[index];
       if (!layer) throw new RangeError(`no layer ${index}`);
-      return client.openBlob(ref.repository, layer, signal ? { signal } : {});
+      return client.openBlob(ref.repository, layer, options);
     },
     close: () => client.close(),
   };

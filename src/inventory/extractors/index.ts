@@ -6,6 +6,8 @@ import { cargoAuditableExtractor } from "./cargo-auditable.js";
 import { dotnetExtractor } from "./dotnet.js";
 import { dpkgExtractor } from "./dpkg.js";
 import { goBinaryExtractor } from "./gobinary.js";
+import { javaExtractor } from "./java.js";
+import { nodeRuntimeExtractor } from "./node-runtime.js";
 import { npmExtractor } from "./npm.js";
 import { osReleaseExtractor } from "./os-release.js";
 import { phpExtractor } from "./php.js";
@@ -24,6 +26,8 @@ export const allExtractors: readonly Extractor[] = [
   phpExtractor,
   cargoExtractor,
   dotnetExtractor,
+  javaExtractor,
   goBinaryExtractor,
   cargoAuditableExtractor,
+  nodeRuntimeExtractor,
 ];
