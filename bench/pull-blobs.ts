@@ -3,7 +3,7 @@
  * curl on the same blobs from the same loopback registry, sequentially and with N in flight, plus the
  * machine's limit for a scanner: every layer pulled with curl and decompressed (gzip -dc / zstd -dc).
  *
- * Blobs: every distinct config and layer of the testbed images named in IMAGES (an index on each of
+ * Blobs: every distinct config and layer of the testbed images named in TESTBED_IMAGES (an index on each of
  * its platforms) and of one team image per distinct base layer, all found through seedContents().
  * Methods run interleaved, once per round (odd rounds in reverse order), after an untimed warm-up.
  */
@@ -14,48 +14,26 @@ import { performance } from "node:perf_hooks";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Agent, request } from "undici";
-import type { Descriptor, ImageManifest } from "../src/image/manifest.js";
-import { formatPlatform, imageEntries } from "../src/image/platform.js";
 import { RegistryClient } from "../src/registry/client.js";
 import { type RunningRegistry, startRegistry } from "../test/harness/registry.js";
-import { ensureSeededStorage, type SeedImage, seedContents } from "../test/harness/seed.js";
+import { ensureSeededStorage } from "../test/harness/seed.js";
 import type { BenchContext, BenchModule, BenchResult } from "./lib/bench.js";
 import { runProcess } from "./lib/proc.js";
 import { formatBytes, formatMs, inPool, mbPerSecond, median, round } from "./lib/stats.js";
 import { renderTable } from "./lib/table.js";
+import {
+  type Blob,
+  type Compression,
+  collectImages,
+  distinctBlobs,
+  limitPull,
+  type PulledImage,
+  sumBytes as sum,
+  uncompressedSizes,
+} from "./lib/testbed-images.js";
 
-/** Testbed images by registry name; their digests come from seedContents(). */
-const IMAGES = [
-  "alpine:3.10.3",
-  "alpine-multi:3.10.3",
-  "alpine:3.20.3",
-  "debian:bookworm",
-  "node-app:1.0",
-  "node-app-zstd:1.0",
-];
-const TEAM_REPOSITORY = /^team-\d+\//;
 /** The issue's target: shipshape's median wall time at most 10 % above curl's. */
 const TARGET_RATIO = 1.1;
-
-type Compression = "gzip" | "zstd" | "none";
-
-interface Blob {
-  repository: string;
-  digest: string;
-  size: number;
-  kind: "config" | "layer";
-  compression: Compression;
-  url: string;
-}
-
-interface PulledImage {
-  name: string;
-  platform: string;
-  digest: string;
-  note?: string | undefined;
-  config: Blob;
-  layers: Blob[];
-}
 
 interface Sample {
   ms: number;
@@ -81,87 +59,6 @@ export const description =
 export const options = {
   concurrency: { type: "string", default: "4" },
 } as const;
-
-function compressionOf(mediaType: string): Compression {
-  if (/gzip$/.test(mediaType)) return "gzip";
-  if (/zstd$/.test(mediaType)) return "zstd";
-  return "none";
-}
-
-function findSeed(images: SeedImage[], name: string): SeedImage {
-  const cut = name.lastIndexOf(":");
-  const [repository, tag] = [name.slice(0, cut), name.slice(cut + 1)];
-  const found = images.find((i) => i.repository === repository && i.tag === tag);
-  if (!found) throw new Error(`seedContents() has no ${name}; has the testbed changed?`);
-  return found;
-}
-
-/** Resolves the testbed images to their blobs through the client itself (untimed). */
-async function collectImages(client: RegistryClient, registryUrl: string): Promise<PulledImage[]> {
-  const contents = await seedContents();
-  const blobUrl = (repository: string, digest: string) => `${registryUrl}/v2/${repository}/blobs/${digest}`;
-  const toBlob = (repository: string, d: Descriptor, kind: Blob["kind"]): Blob => ({
-    repository,
-    digest: d.digest,
-    size: d.size,
-    kind,
-    compression: kind === "config" ? "none" : compressionOf(d.mediaType),
-    url: blobUrl(repository, d.digest),
-  });
-  const resolve = async (seed: SeedImage, platformIndex?: number, note?: string): Promise<PulledImage> => {
-    const fetched = await client.getManifest(seed.repository, seed.tag);
-    let platform: Descriptor["platform"];
-    if (fetched.manifest.kind === "index")
-      platform = imageEntries(fetched.manifest)[platformIndex ?? 0]?.platform;
-    const image = await client.resolveImage(seed.repository, seed.tag, platform ? { platform } : {});
-    return {
-      name: `${seed.repository}:${seed.tag}`,
-      platform: formatPlatform(image.platform),
-      digest: image.digest,
-      note,
-      config: toBlob(seed.repository, image.manifest.config, "config"),
-      layers: image.manifest.layers.map((l) => toBlob(seed.repository, l, "layer")),
-    };
-  };
-
-  const images: PulledImage[] = [];
-  for (const name of IMAGES) {
-    const seed = findSeed(contents.images, name);
-    const fetched = await client.getManifest(seed.repository, seed.tag);
-    const platforms = fetched.manifest.kind === "index" ? imageEntries(fetched.manifest).length : 1;
-    for (let p = 0; p < platforms; p++) images.push(await resolve(seed, p));
-  }
-
-  // One team image per distinct base (first layer), the first such in seedContents() order.
-  const teams = contents.images.filter((i) => TEAM_REPOSITORY.test(i.repository));
-  const manifests = new Map<SeedImage, ImageManifest>();
-  await inPool(teams, 8, async (seed) => {
-    const { manifest } = await client.getManifest(seed.repository, seed.tag);
-    if (manifest.kind === "image") manifests.set(seed, manifest);
-  });
-  const seenBases = new Set<string>();
-  for (const seed of teams) {
-    const base = manifests.get(seed)?.layers[0]?.digest;
-    if (base === undefined || seenBases.has(base)) continue;
-    seenBases.add(base);
-    const baseName = images.find((i) => i.layers[0]?.digest === base)?.name ?? base.slice(0, 19);
-    images.push(await resolve(seed, undefined, `team image on the ${baseName} base`));
-  }
-  if (seenBases.size === 0) throw new Error("seedContents() lists no team images");
-  return images;
-}
-
-/** Every blob once, configs and layers, in image order; a blob is fetched from the first repository naming it. */
-function distinctBlobs(images: PulledImage[]): Blob[] {
-  const byDigest = new Map<string, Blob>();
-  for (const image of images) {
-    for (const blob of [image.config, ...image.layers])
-      if (!byDigest.has(blob.digest)) byDigest.set(blob.digest, blob);
-  }
-  return [...byDigest.values()];
-}
-
-const sum = (blobs: Blob[]) => blobs.reduce((n, b) => n + b.size, 0);
 
 // ---- the methods ----------------------------------------------------------------------------------
 
@@ -251,37 +148,6 @@ async function curlXargs(blobs: Blob[], parallel: number): Promise<number> {
   const { stdout, ms } = await runProcess("xargs", args, `${blobs.map((b) => b.url).join("\n")}\n`);
   checkCurl(stdout, blobs, "xargs curl");
   return ms;
-}
-
-/** Pulls a layer with curl into its decompressor; pipefail makes a failed or truncated pull an error. */
-const PULL_FN = `pull() { case $1 in
-  gzip) curl -q -sf "$2" | gzip -dc >/dev/null ;;
-  zstd) curl -q -sf "$2" | zstd -dcq >/dev/null ;;
-  *) curl -q -sf -o /dev/null "$2" ;;
-esac || { echo "failed: $2" >&2; exit 1; }; }`;
-
-async function limitPull(layers: Blob[], parallel: number): Promise<number> {
-  if (parallel <= 1) {
-    const script = `${PULL_FN}\nwhile read -r kind url; do pull "$kind" "$url"; done`;
-    const input = layers.map((l) => `${l.compression} ${l.url}\n`).join("");
-    return (await runProcess("bash", ["-o", "pipefail", "-c", script], input)).ms;
-  }
-  const args = ["-d", "\\n", "-P", String(parallel), "-n", "2", "bash", "-o", "pipefail", "-c"];
-  const input = layers.map((l) => `${l.compression}\n${l.url}\n`).join("");
-  return (await runProcess("xargs", [...args, `${PULL_FN}\npull "$1" "$2"`, "_"], input)).ms;
-}
-
-/** Uncompressed size of each layer (warm-up, untimed). */
-async function uncompressedSizes(layers: Blob[]): Promise<Map<string, number>> {
-  const script = `while read -r kind url; do case $kind in
-  gzip) curl -q -sf "$url" | gzip -dc | wc -c ;;
-  zstd) curl -q -sf "$url" | zstd -dcq | wc -c ;;
-  *) curl -q -sf "$url" | wc -c ;;
-esac || exit 1; done`;
-  const input = layers.map((l) => `${l.compression} ${l.url}\n`).join("");
-  const sizes = (await runProcess("bash", ["-o", "pipefail", "-c", script], input)).stdout.trim().split("\n");
-  if (sizes.length !== layers.length) throw new Error("could not decompress every layer");
-  return new Map(layers.map((l, i) => [l.digest, Number(sizes[i])]));
 }
 
 /**
@@ -379,7 +245,7 @@ async function measure(
       group: "limit",
       concurrency: 1,
       bytes: sum(layers),
-      measure: () => limitPull(layers, 1),
+      measure: () => limitPull(layers, { parallel: 1 }),
     },
     {
       id: "limit-par",
@@ -387,7 +253,7 @@ async function measure(
       group: "limit",
       concurrency: n,
       bytes: sum(layers),
-      measure: () => limitPull(layers, n),
+      measure: () => limitPull(layers, { parallel: n }),
     },
     ...images.map(
       (image): Method => ({
@@ -396,7 +262,7 @@ async function measure(
         group: "limit-image",
         concurrency: 1,
         bytes: sum(image.layers),
-        measure: () => limitPull(image.layers, 1),
+        measure: () => limitPull(image.layers, { parallel: 1 }),
       }),
     ),
   ];

@@ -4,6 +4,7 @@ import { performance } from "node:perf_hooks";
 
 export interface ProcResult {
   stdout: string;
+  stderr: string;
   /** Wall time from spawn to exit, in milliseconds. */
   ms: number;
 }
@@ -21,7 +22,7 @@ export function runProcess(command: string, args: string[], input?: string): Pro
     child.on("close", (code, signal) => {
       const ms = performance.now() - started;
       if (code === 0) {
-        resolve({ stdout: Buffer.concat(out).toString(), ms });
+        resolve({ stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), ms });
         return;
       }
       const stderr = Buffer.concat(err).toString().trim().split("\n").slice(-10).join("\n");
