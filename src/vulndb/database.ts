@@ -10,6 +10,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
+import { normalizePackageName } from "./names.js";
 import type { Advisory, AffectedPackage, Severity } from "./types.js";
 
 export const SCHEMA_VERSION = 1;
@@ -78,7 +79,9 @@ export class DatabaseBuilder {
       const { affected, ...rest } = advisory;
       const row = this.insertAdvisory.run(advisory.source, advisory.id, JSON.stringify(rest));
       const id = row.lastInsertRowid;
-      for (const a of affected) this.insertAffected.run(id, a.ecosystem, a.name, JSON.stringify(a));
+      for (const a of affected) {
+        this.insertAffected.run(id, a.ecosystem, normalizePackageName(a.ecosystem, a.name), JSON.stringify(a));
+      }
       for (const alias of new Set([advisory.id, ...advisory.aliases])) this.insertAlias.run(alias, id);
     });
     if (this.pending.length >= 2000) this.flush();
@@ -163,7 +166,7 @@ export class VulnerabilityDatabase {
 
   /** Every advisory entry naming this package in this ecosystem. */
   affected(ecosystem: string, name: string): AffectedMatch[] {
-    const rows = this.lookup.all(ecosystem, name) as {
+    const rows = this.lookup.all(ecosystem, normalizePackageName(ecosystem, name)) as {
       rowid: number;
       source: string;
       advisory: string;

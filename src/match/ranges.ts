@@ -1,0 +1,62 @@
+/**
+ * Whether a version is inside an affected package entry, by the OSV schema's evaluation rules
+ * ("Evaluation" in https://ossf.github.io/osv-schema/): events sorted by version, `introduced`
+ * opens, `fixed` and `limit` close (exclusive), `last_affected` closes (inclusive); explicit
+ * `versions` match exactly. The fixed version reported is the first `fixed` above the version.
+ */
+import type { VersioningScheme } from "../versioning/scheme.js";
+import type { AffectedPackage, RangeEvent } from "../vulndb/types.js";
+
+export interface RangeVerdict {
+  affected: boolean;
+  fixed: string[];
+}
+
+type Event = { kind: "introduced" | "fixed" | "last_affected" | "limit"; version: string };
+
+function eventOf(e: RangeEvent): Event {
+  const [kind, version] = Object.entries(e)[0] as [Event["kind"], string];
+  return { kind, version };
+}
+
+const ORDER: Record<Event["kind"], number> = { introduced: 0, fixed: 1, last_affected: 2, limit: 3 };
+
+export function evaluate(
+  entry: AffectedPackage,
+  version: string,
+  schemeFor: (name: string) => VersioningScheme | undefined,
+  fallback: VersioningScheme,
+): RangeVerdict {
+  const fixed = new Set<string>();
+  let affected = false;
+  for (const range of entry.ranges) {
+    const scheme = schemeFor(range.scheme) ?? fallback;
+    if (!scheme.isValid(version)) continue;
+    const cmp = (a: string, b: string) =>
+      a === "0" ? (b === "0" ? 0 : -1) : b === "0" ? 1 : scheme.compare(a, b);
+    const events = range.events.map(eventOf);
+    // A bound this scheme cannot read makes the whole range unknowable: skip it rather than guess.
+    if (!events.every((e) => e.version === "0" || scheme.isValid(e.version))) continue;
+    events.sort((a, b) => cmp(a.version, b.version) || ORDER[a.kind] - ORDER[b.kind]);
+    let inside = false;
+    for (const e of events) {
+      const c = cmp(version, e.version);
+      if (e.kind === "introduced" && c >= 0) inside = true;
+      else if ((e.kind === "fixed" || e.kind === "limit") && c >= 0) inside = false;
+      else if (e.kind === "last_affected" && c > 0) inside = false;
+    }
+    if (inside) {
+      affected = true;
+      const next = events.filter((e) => e.kind === "fixed" && cmp(e.version, version) > 0);
+      if (next[0]) fixed.add(next[0].version);
+    }
+  }
+  if (!affected && entry.versions?.length) {
+    const scheme = schemeFor(entry.ranges[0]?.scheme ?? "") ?? fallback;
+    affected = entry.versions.some(
+      (v) =>
+        v === version || (scheme.isValid(v) && scheme.isValid(version) && scheme.compare(v, version) === 0),
+    );
+  }
+  return { affected, fixed: [...fixed] };
+}
