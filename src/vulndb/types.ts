@@ -12,7 +12,11 @@
  */
 export type AdvisoryEcosystem = string;
 
-export type RangeEvent = { introduced: string } | { fixed: string } | { last_affected: string } | { limit: string };
+export type RangeEvent =
+  | { introduced: string }
+  | { fixed: string }
+  | { last_affected: string }
+  | { limit: string };
 
 export interface AffectedRange {
   /** A VersioningScheme name ("semver", "dpkg", …); "ecosystem" in OSV terms resolves to the ecosystem's scheme. */
@@ -25,7 +29,14 @@ export interface AffectedRange {
  * A distro's statement about a package that is affected and has no fixed version (yet): OSV says
  * nothing about these, but Debian, Ubuntu and Red Hat publish them and users need to see them.
  */
-export type FixState = "fixed" | "affected" | "will_not_fix" | "postponed" | "ignored" | "end_of_life" | "not_affected";
+export type FixState =
+  | "fixed"
+  | "affected"
+  | "will_not_fix"
+  | "postponed"
+  | "ignored"
+  | "end_of_life"
+  | "not_affected";
 
 export interface AffectedPackage {
   ecosystem: AdvisoryEcosystem;
