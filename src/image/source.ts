@@ -12,11 +12,8 @@ export interface ImageSource {
   config: ImageConfig;
   /** Layer descriptors, base first, index-aligned with config.diffIds. */
   layers: Descriptor[];
-  /**
-   * The layer's bytes as stored (compressed), verified against its digest as they stream, unless
-   * the caller checks the uncompressed content against the config's diff_id instead.
-   */
-  openLayer(index: number, options?: { signal?: AbortSignal | undefined; verifyDigest?: boolean }): Readable;
+  /** The layer's bytes as stored (compressed), verified against its digest as they stream. */
+  openLayer(index: number, options?: { signal?: AbortSignal | undefined }): Readable;
   close(): Promise<void>;
 }
 

@@ -152,8 +152,7 @@ export class Analyzer {
     this.options.onLayer?.({ index, digest, state: "pulling" });
     const found = new Map<string, FileResult[]>(missing.map((e) => [e.name, []]));
     const walk = await walkLayer<Extractor[]>(
-      // With a diff_id the walk verifies the uncompressed content; the compressed digest need not be hashed too.
-      source.openLayer(index, { signal, verifyDigest: !source.config.diffIds[index] }),
+      source.openLayer(index, { signal }),
       { digest, diffId },
       {
         select(entry) {

@@ -592,29 +592,21 @@ export class RegistryClient {
    * (a longer body is cut off at once) and the digest at the end. A dropped connection is resumed with
    * `Range` from the last byte received. The stream fails with a typed error on mismatch, so a
    * consumer must treat everything it read from a failed stream as unverified.
-   *
-   * `verifyDigest: false` skips only the digest, for a consumer that verifies the content by other
-   * means (the layer walk checks the uncompressed bytes against the config's diff_id, which the
-   * verified manifest pins): hashing the same bytes twice is a third of the CPU of a loopback pull.
    */
   openBlob(
     repository: string,
     descriptor: Pick<Descriptor, "digest" | "size">,
-    options: { signal?: AbortSignal | undefined; verifyDigest?: boolean } = {},
+    options: { signal?: AbortSignal | undefined } = {},
   ): Readable {
-    return Readable.from(
-      this.blobChunks(repository, descriptor, options.signal, options.verifyDigest ?? true),
-      {
-        objectMode: false,
-      },
-    );
+    return Readable.from(this.blobChunks(repository, descriptor, options.signal), {
+      objectMode: false,
+    });
   }
 
   private async *blobChunks(
     repository: string,
     descriptor: Pick<Descriptor, "digest" | "size">,
     signal: AbortSignal | undefined,
-    verifyDigest: boolean,
   ): AsyncGenerator<Buffer> {
     const ctx = { ...this.ctx, repository, reference: descriptor.digest };
     const [algorithm] = descriptor.digest.split(":");
@@ -622,7 +614,7 @@ export class RegistryClient {
       throw new UnsupportedError(ctx, `unsupported digest algorithm "${algorithm}"`);
     }
     const url = await this.endpoint(`v2/${repository}/blobs/${descriptor.digest}`, signal);
-    const hash = verifyDigest ? createHash(algorithm) : undefined;
+    const hash = createHash(algorithm);
     const size = descriptor.size;
     let received = 0;
     for (let resumes = 0; ; ) {
@@ -656,7 +648,7 @@ export class RegistryClient {
               `blob is larger than its descriptor's ${size} bytes`,
             );
           }
-          hash?.update(chunk);
+          hash.update(chunk);
           received += chunk.length;
           yield chunk;
         }
@@ -687,7 +679,6 @@ export class RegistryClient {
       }
       break;
     }
-    if (!hash) return;
     const actual = `${algorithm}:${hash.digest("hex")}`;
     if (actual !== descriptor.digest) throw new DigestMismatchError(ctx, descriptor.digest, actual);
   }
