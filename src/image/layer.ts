@@ -185,6 +185,13 @@ export async function walkLayer<T>(
         tarEntry.resume();
         continue;
       }
+      if (type === "hardlink" && linkname === undefined) {
+        walk.warnings.push(
+          `layer ${expected.digest}: skipped hardlink escaping the root: ${JSON.stringify(header.linkname)}`,
+        );
+        tarEntry.resume();
+        continue;
+      }
       const target = type === "hardlink" && linkname !== undefined ? selected.get(linkname) : undefined;
       const chosen = selector.select(type === "hardlink" ? { ...entry, size: target?.length ?? 0 } : entry);
       if (!chosen || (type === "hardlink" && !target)) {

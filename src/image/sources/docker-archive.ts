@@ -34,10 +34,7 @@ async function indexArchive(
     const size = entry.header.size ?? 0;
     // tar-stream reports the header's offset; the data follows its 512-byte header block.
     members.set(name, { offset: entry.offset + 512, size });
-    if (
-      (name === "manifest.json" || name.endsWith(".json") || name.startsWith("blobs/")) &&
-      size <= MAX_JSON_BYTES
-    ) {
+    if (name.endsWith(".json") && size <= MAX_JSON_BYTES) {
       const chunks: Buffer[] = [];
       for await (const c of entry) chunks.push(c as Buffer);
       json.set(name, Buffer.concat(chunks));
@@ -45,6 +42,17 @@ async function indexArchive(
   }
   await reading;
   return { members, json };
+}
+
+async function readMember(file: string, member: Member): Promise<Buffer> {
+  const handle = await fs.promises.open(file, "r");
+  try {
+    const buffer = Buffer.alloc(member.size);
+    await handle.read(buffer, 0, member.size, member.offset);
+    return buffer;
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function openDockerArchive(file: string, options: { name: string }): Promise<ImageSource> {
@@ -68,7 +76,11 @@ export async function openDockerArchive(file: string, options: { name: string })
   }
   if (manifest.length > 1)
     throw new ArchiveError(`${file} holds ${manifest.length} images; save one image per archive`);
-  const configBytes = index.json.get(entry.Config);
+  // Legacy archives name the config <hex>.json; OCI-style ones keep it under blobs/, read by offset.
+  const configMember = index.members.get(entry.Config);
+  const configBytes =
+    index.json.get(entry.Config) ??
+    (configMember && configMember.size <= MAX_JSON_BYTES ? await readMember(file, configMember) : undefined);
   if (!configBytes) throw new ArchiveError(`${file}: config ${entry.Config} is missing`);
   const config = parseImageConfig(configBytes);
   const configDigest = `sha256:${createHash("sha256").update(configBytes).digest("hex")}`;
