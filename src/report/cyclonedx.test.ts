@@ -7,7 +7,22 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ImageInventory } from "../inventory/types.js";
-import { type CdxComponent, type CycloneDxBom, cdxLicenses, toCycloneDx } from "./cyclonedx.js";
+import type { Finding } from "../match/types.js";
+import {
+  type CdxComponent,
+  type CdxVulnerability,
+  type CycloneDxBom,
+  cdxLicenses,
+  toCycloneDx,
+} from "./cyclonedx.js";
+import {
+  glibcWontFix,
+  lodashLock,
+  lodashModules,
+  log4shell,
+  NODE_APP_FINDINGS,
+  tarLow,
+} from "./findings-fixtures.js";
 import { knownLicenseId, parseLicenseExpression } from "./licenses.js";
 import {
   alpineImage,
@@ -404,4 +419,226 @@ describe("cdxLicenses", () => {
   for (const c of cases) {
     test(JSON.stringify(c.licenses), () => assert.deepEqual(cdxLicenses(c.licenses), c.want));
   }
+});
+
+// biome-ignore format: the schema's list
+const VULNERABILITY_KEYS = new Set([
+  "bom-ref", "id", "source", "references", "ratings", "cwes", "description", "detail", "recommendation",
+  "workaround", "proofOfConcept", "advisories", "created", "published", "updated", "rejected", "credits", "tools",
+  "analysis", "affects", "properties",
+]);
+const RATING_KEYS = new Set(["source", "score", "severity", "method", "vector", "justification"]);
+const SEVERITIES = new Set(["critical", "high", "medium", "low", "info", "none", "unknown"]);
+const METHODS = new Set(["CVSSv2", "CVSSv3", "CVSSv31", "CVSSv4", "OWASP", "SSVC", "other"]);
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** The CycloneDX 1.6 `vulnerability` object as far as used, and every affects ref resolving to a component. */
+function checkVulnerabilities(bom: CycloneDxBom) {
+  checkBom(bom);
+  const refs = new Set(bom.components.map((c) => c["bom-ref"]));
+  const list = bom.vulnerabilities as CdxVulnerability[];
+  assert.ok(Array.isArray(list));
+  for (const v of list) {
+    const where = `vulnerability ${v.id}`;
+    onlyKeys(v, VULNERABILITY_KEYS, where);
+    assert.ok(v.id.length > 0);
+    if (v.source) onlyKeys(v.source, new Set(["name", "url"]), `${where} source`);
+    for (const r of v.references ?? []) {
+      onlyKeys(r, new Set(["id", "source"]), `${where} reference`);
+      assert.ok(r.id && r.source, `${where}: reference needs id and source`);
+    }
+    for (const r of v.ratings ?? []) {
+      onlyKeys(r, RATING_KEYS, `${where} rating`);
+      if (r.severity) assert.ok(SEVERITIES.has(r.severity), `${where}: severity ${r.severity}`);
+      if (r.method) assert.ok(METHODS.has(r.method), `${where}: method ${r.method}`);
+      if (r.score !== undefined) assert.equal(typeof r.score, "number");
+    }
+    for (const a of v.advisories ?? []) onlyKeys(a, new Set(["title", "url"]), `${where} advisory`);
+    for (const k of ["published", "updated"] as const)
+      if (v[k]) assert.match(v[k] as string, DATE_TIME, `${where} ${k}`);
+    assert.ok(v.affects.length > 0, `${where}: affects something`);
+    const affected = v.affects.map((a) => a.ref);
+    assert.equal(new Set(affected).size, affected.length, `${where}: affects are unique`);
+    for (const a of v.affects) {
+      onlyKeys(a, new Set(["ref", "versions"]), `${where} affects`);
+      assert.ok(refs.has(a.ref), `${where}: affects ${a.ref} resolves to a component`);
+      for (const ver of a.versions) {
+        onlyKeys(ver, new Set(["version", "range", "status"]), `${where} version`);
+        assert.ok(["affected", "unaffected", "unknown"].includes(ver.status));
+      }
+    }
+    for (const p of v.properties ?? []) assert.match(p.name, /^shipshape:[a-z_]+$/);
+  }
+  const ids = list.map((v) => v.id);
+  assert.equal(new Set(ids).size, ids.length, "one entry per vulnerability id");
+}
+
+describe("toCycloneDx: vulnerabilities", () => {
+  const bom = toCycloneDx(nodeAppImage, nodeAppInventory, TOOL, NOW, NODE_APP_FINDINGS);
+  const vulns = bom.vulnerabilities as CdxVulnerability[];
+  const vuln = (id: string) => vulns.find((v) => v.id === id) as CdxVulnerability;
+  const refOf = (f: Finding) =>
+    bom.components.find(
+      (c) => c.purl === f.package.purl && prop(c, "shipshape:location") === f.package.location,
+    )?.["bom-ref"];
+
+  test("valid 1.6 vulnerabilities whose refs resolve to components", () => checkVulnerabilities(bom));
+
+  test("without the argument the SBOM is unchanged, byte for byte", () => {
+    const sbom = JSON.stringify(toCycloneDx(nodeAppImage, nodeAppInventory, TOOL, NOW));
+    assert.equal(JSON.stringify(toCycloneDx(nodeAppImage, nodeAppInventory, TOOL, NOW, undefined)), sbom);
+    assert.ok(!sbom.includes('"vulnerabilities"'));
+    assert.notEqual(
+      bom.serialNumber,
+      JSON.parse(sbom).serialNumber,
+      "vulnerabilities are part of the content",
+    );
+  });
+
+  test("an empty list says 'scanned, nothing found'", () => {
+    const empty = toCycloneDx(nodeAppImage, nodeAppInventory, TOOL, NOW, []);
+    assert.deepEqual(empty.vulnerabilities, []);
+    checkBom(empty);
+  });
+
+  test("one entry per id, in report order (severity, package, id)", () => {
+    assert.deepEqual(
+      vulns.map((v) => v.id),
+      [
+        "CVE-2023-45853",
+        "CVE-2021-23369",
+        "CVE-2021-44228",
+        "CVE-2020-8203",
+        "CVE-2021-23337",
+        "CVE-2016-10542",
+        "CVE-2021-22883",
+        "GHSA-xf5p-87ch-gxw2",
+        "CVE-2021-3114",
+        "CVE-2005-2541",
+        "CVE-2019-1010022",
+        "GHSA-fhjf-83wg-r2j9",
+      ],
+    );
+  });
+
+  test("a full entry: source, references, ratings, description, recommendation, advisories, dates, affects", () => {
+    assert.deepEqual(vuln("CVE-2021-44228"), {
+      id: "CVE-2021-44228",
+      source: { name: "NVD", url: "https://nvd.nist.gov/vuln/detail/CVE-2021-44228" },
+      affects: [
+        {
+          ref: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+          versions: [{ version: "2.14.1", status: "affected" }],
+        },
+      ],
+      references: [
+        {
+          id: "GHSA-jfh8-c2jp-5v3q",
+          source: {
+            name: "GitHub Advisory Database",
+            url: "https://github.com/advisories/GHSA-jfh8-c2jp-5v3q",
+          },
+        },
+      ],
+      ratings: [
+        {
+          source: { name: "nvd" },
+          method: "CVSSv31",
+          vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H",
+          score: 10,
+          severity: "critical",
+        },
+      ],
+      description: "Remote code injection in Log4j",
+      detail: log4shell.description,
+      recommendation: "Upgrade org.apache.logging.log4j:log4j-core to 2.15.0",
+      advisories: [
+        { url: "https://logging.apache.org/log4j/2.x/security.html" },
+        { url: "https://nvd.nist.gov/vuln/detail/CVE-2021-44228" },
+      ],
+      published: "2021-12-10T10:15:09Z",
+      updated: "2023-04-03T20:15:08Z",
+      properties: [
+        { name: "shipshape:fix_state", value: "fixed" },
+        { name: "shipshape:source", value: "osv" },
+      ],
+    });
+  });
+
+  test("the same id in two locations: one entry affecting both components", () => {
+    const v = vuln("CVE-2020-8203");
+    assert.deepEqual(
+      v.affects.map((a) => a.ref),
+      [refOf(lodashModules), refOf(lodashLock)],
+    );
+    assert.deepEqual(
+      v.affects.map((a) => a.ref),
+      [
+        "pkg:npm/lodash@4.17.15|app/node_modules/lodash/package.json",
+        "pkg:npm/lodash@4.17.15|app/package-lock.json",
+      ],
+    );
+    assert.equal(v.recommendation, "Upgrade lodash to 4.17.19");
+    assert.equal(v.published, "2020-07-15T00:00:00Z");
+  });
+
+  test("no fix: the distribution's word as the recommendation; vendor rating next to NVD's", () => {
+    const g = vuln(glibcWontFix.id);
+    assert.equal(g.recommendation, "libc6: the distribution will not fix this");
+    assert.deepEqual(g.ratings, [
+      {
+        source: { name: "nvd" },
+        method: "CVSSv31",
+        vector: glibcWontFix.cvss?.vector,
+        score: 9.8,
+        severity: "critical",
+      },
+      { source: { name: "debian-tracker" }, severity: "info", method: "other" },
+    ]);
+    assert.deepEqual(g.properties?.[0], { name: "shipshape:fix_state", value: "will_not_fix" });
+    const t = vuln(tarLow.id);
+    assert.equal(t.ratings?.[0]?.method, "CVSSv2");
+    assert.equal(t.recommendation, "tar: the distribution has postponed the fix");
+    assert.equal(vuln("CVE-2023-45853").recommendation, "zlib1g: no fixed version yet");
+    assert.equal(vuln("CVE-2021-3114").recommendation, "Upgrade stdlib to 1.14.14 or 1.15.7");
+    assert.equal(vuln("GHSA-fhjf-83wg-r2j9").ratings, undefined, "nothing to rate, no ratings");
+  });
+
+  test("feed text without terminal escapes", () => {
+    assert.equal(vuln("CVE-2021-23369").description?.includes("\x1b"), false);
+  });
+
+  test("a finding for a package not in the inventory is left out and reported", () => {
+    const stray: Finding = {
+      ...log4shell,
+      package: { ...log4shell.package, purl: "pkg:maven/x/y@1", name: "y", location: "nowhere.jar" },
+    };
+    const b = toCycloneDx(nodeAppImage, nodeAppInventory, TOOL, NOW, [stray, lodashLock]);
+    checkVulnerabilities(b);
+    assert.deepEqual(
+      b.vulnerabilities?.map((v) => v.id),
+      ["CVE-2020-8203"],
+    );
+    assert.ok(
+      b.metadata.properties?.some(
+        (p) =>
+          p.name === "shipshape:warning" &&
+          p.value === "CVE-2021-44228: y 2.14.1 (nowhere.jar) is not in the inventory; left out of affects",
+      ),
+    );
+  });
+
+  test("deterministic, and independent of the order of findings and packages", () => {
+    const a = JSON.stringify(bom);
+    for (const seed of [1, 2, 3]) {
+      const inv: ImageInventory = {
+        ...nodeAppInventory,
+        packages: shuffled(nodeAppInventory.packages, seed),
+      };
+      assert.equal(
+        JSON.stringify(toCycloneDx(nodeAppImage, inv, TOOL, NOW, shuffled(NODE_APP_FINDINGS, seed))),
+        a,
+      );
+    }
+  });
 });
