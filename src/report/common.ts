@@ -225,3 +225,13 @@ export function nameBasedUuid(name: string): string {
 export function shortHash(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex").slice(0, 8);
 }
+
+/** Control characters (C0, DEL, C1) as \xNN, so image-supplied text cannot drive the terminal. */
+export function escapeControls(text: string): string {
+  let out = "";
+  for (const ch of text) {
+    const code = ch.codePointAt(0) as number;
+    out += code < 0x20 || (code >= 0x7f && code <= 0x9f) ? `\\x${code.toString(16).padStart(2, "0")}` : ch;
+  }
+  return out;
+}

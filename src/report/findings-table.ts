@@ -11,7 +11,7 @@
 import type { ImageIdentity, ImageInventory } from "../inventory/types.js";
 import type { IgnoredFinding, IgnoreKind } from "../match/policy.js";
 import type { Finding, MatchResult, NormalizedSeverity } from "../match/types.js";
-import { platformOf } from "./common.js";
+import { escapeControls, platformOf } from "./common.js";
 import {
   compareFindings,
   comparePackages,
@@ -209,14 +209,4 @@ function ignoredLine(ignored: readonly IgnoredFinding[]): string {
     .filter((k) => byKind.has(k))
     .map((k) => `${byKind.get(k)} ${KIND_WORDS[k]}`);
   return `Ignored: ${ignored.length} (${parts.join(", ")})`;
-}
-
-/** Control characters (C0, DEL, C1) as \xNN, so image-supplied text cannot drive the terminal. */
-function escapeControls(text: string): string {
-  let out = "";
-  for (const ch of text) {
-    const code = ch.codePointAt(0) as number;
-    out += code < 0x20 || (code >= 0x7f && code <= 0x9f) ? `\\x${code.toString(16).padStart(2, "0")}` : ch;
-  }
-  return out;
 }

@@ -5,7 +5,13 @@
  * the terminal; `color` only makes the headings bold.
  */
 import type { ImageIdentity, ImageInventory, InventoriedPackage } from "../inventory/types.js";
-import { compareEcosystems, compareStrings, platformOf, sortPackages } from "./common.js";
+import {
+  escapeControls as clean,
+  compareEcosystems,
+  compareStrings,
+  platformOf,
+  sortPackages,
+} from "./common.js";
 
 export interface TableOptions {
   /** ANSI bold on headings and column headers (nothing else is coloured). */
@@ -142,14 +148,4 @@ function table(
       .join("  ")
       .trimEnd();
   return [bold(line(headers)), ...cleaned.map(line)];
-}
-
-/** Control characters (C0, DEL, C1) as \xNN, so image-supplied text cannot drive the terminal. */
-function clean(text: string): string {
-  let out = "";
-  for (const ch of text) {
-    const code = ch.codePointAt(0) as number;
-    out += code < 0x20 || (code >= 0x7f && code <= 0x9f) ? `\\x${code.toString(16).padStart(2, "0")}` : ch;
-  }
-  return out;
 }
