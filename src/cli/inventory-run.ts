@@ -1,0 +1,95 @@
+/**
+ * The indexing step every image command shares: the image options, opening the image, analysing it
+ * with the layer cache, storing the inventory, and the progress and summary lines on stderr.
+ */
+import os from "node:os";
+import path from "node:path";
+import type { Command } from "commander";
+import type { Platform } from "../image/manifest.js";
+import { openImage } from "../image/open.js";
+import { parsePlatformString } from "../image/platform.js";
+import { Analyzer } from "../inventory/analyzer.js";
+import { allExtractors } from "../inventory/extractors/index.js";
+import type { ImageIdentity, ImageInventory } from "../inventory/types.js";
+import { extractorSignature, InventoryStore } from "../store/inventories.js";
+import { LayerCache } from "../store/layer-cache.js";
+import { Store } from "../store/store.js";
+import { type CredentialFlags, credentialsFromFlags } from "./credentials.js";
+import { ProgressLine } from "./progress.js";
+import { UsageError } from "./usage-error.js";
+
+export interface ImageFlags extends CredentialFlags {
+  platform?: string;
+  insecure?: boolean;
+  cacheDir: string;
+  cache: boolean;
+}
+
+export function defaultCacheDir(): string {
+  return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "shipshape");
+}
+
+/** Adds the options shared by every command that reads an image. */
+export function imageOptions(command: Command): Command {
+  return command
+    .argument(
+      "<image>",
+      "registry reference, OCI layout directory (DIR or oci:DIR:REF), or docker save archive",
+    )
+    .option("--platform <os/arch[/variant]>", "platform to pick from a multi-platform image", "linux/amd64")
+    .option("--username <user>", "registry user name")
+    .option("--password-stdin", "read the registry password or token from stdin")
+    .option("--insecure", "allow plain HTTP and unverified TLS for the registry")
+    .option("--cache-dir <dir>", "cache location (layer cache, vulnerability database)", defaultCacheDir())
+    .option("--no-cache", "analyse every layer again, leaving the layer cache untouched");
+}
+
+function platformOf(flags: ImageFlags): Platform | undefined {
+  try {
+    return flags.platform ? parsePlatformString(flags.platform) : undefined;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** Opens, analyses and stores one image's inventory, reporting progress on stderr. */
+export async function inventoryImage(
+  input: string,
+  flags: ImageFlags,
+): Promise<{ identity: ImageIdentity; inventory: ImageInventory }> {
+  const platform = platformOf(flags);
+  const store = flags.cache ? await Store.openSqlite(path.join(flags.cacheDir, "cache.db")) : undefined;
+  const progress = new ProgressLine(2000);
+  try {
+    progress.update(`resolving ${input}…`);
+    const source = await openImage(input, {
+      insecure: flags.insecure ?? false,
+      credentials: await credentialsFromFlags(flags),
+      platform,
+    });
+    try {
+      const layers = source.layers.length;
+      let done = 0;
+      const analyzer = new Analyzer({
+        extractors: [...allExtractors],
+        cache: store ? new LayerCache(store) : undefined,
+        onLayer: (e) => {
+          if (e.state !== "pulling") done++;
+          progress.update(`layers ${done}/${layers}: ${e.state} ${e.digest.slice(0, 19)}`);
+        },
+      });
+      const { inventory, stats } = await analyzer.analyze(source);
+      if (store)
+        await new InventoryStore(store).put(source.identity, inventory, extractorSignature(allExtractors));
+      progress.done(
+        `${inventory.packages.length} packages in ${layers} layers (${stats.layersPulled} read, ${stats.layersCached} cached)`,
+      );
+      for (const w of inventory.warnings) process.stderr.write(`warning: ${w}\n`);
+      return { identity: source.identity, inventory };
+    } finally {
+      await source.close();
+    }
+  } finally {
+    await store?.close();
+  }
+}
