@@ -165,6 +165,9 @@ export async function updateDatabase(options: UpdateOptions): Promise<SourceStat
       statuses.push(status);
       options.onEvent?.({ kind: "source-done", status });
     }
+    if (!statuses.some((s) => s.available)) {
+      throw new Error("no source could be read; the existing database is left as it was");
+    }
     builder.finish();
     return statuses;
   } catch (err) {
