@@ -4,7 +4,7 @@
 set -euo pipefail
 declare -A tool_of=(
   [docker-registry]=docker-registry [skopeo]=skopeo [debootstrap]=debootstrap [zstd]=zstd
-  [htpasswd]=apache2-utils [openssl]=openssl [curl]=curl [python3]=python3
+  [htpasswd]=apache2-utils [openssl]=openssl [curl]=curl [python3]=python3 [rpm]=rpm
 )
 missing=()
 for tool in "${!tool_of[@]}"; do command -v "$tool" >/dev/null 2>&1 || missing+=("${tool_of[$tool]}"); done
