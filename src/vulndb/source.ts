@@ -29,8 +29,13 @@ export interface FeedSource {
   /**
    * What to fetch by default: the official upstream location(s), and the same under a mirror folder
    * (paths relative to it, laid out as ../shared/vulndata). A source with several files names them all.
+   * `optional` inputs may be absent (a release branch not published yet, a file a mirror lacks):
+   * the fetcher skips a missing optional input with a warning instead of failing the source.
    */
-  readonly inputs: { url: string; mirrorPath: string }[];
-  /** Advisories from the fetched inputs (same order as `inputs`; a directory or file per input). */
+  readonly inputs: { url: string; mirrorPath: string; optional?: boolean }[];
+  /**
+   * Advisories from the fetched inputs (same order as `inputs`, a directory or file per input;
+   * missing optional inputs are left out, so sources tell inputs apart by `origin` or content).
+   */
   read(inputs: FeedInput[], ctx: FeedContext): AsyncIterable<Advisory>;
 }
