@@ -1,6 +1,8 @@
 /** The `shipshape` command line. Each command lives in commands/<name>.ts and registers itself here. */
 import { Command, CommanderError } from "commander";
 import { RegistryError } from "../registry/errors.js";
+import { registerDbCommands } from "./commands/db.js";
+import { registerImageCommand } from "./commands/image.js";
 import { registerRegistryCommands } from "./commands/registry.js";
 import { registerSbomCommand } from "./commands/sbom.js";
 import { UsageError } from "./usage-error.js";
@@ -14,6 +16,8 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerRegistryCommands(program);
   registerSbomCommand(program);
+  registerImageCommand(program);
+  registerDbCommands(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
