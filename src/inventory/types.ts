@@ -89,5 +89,11 @@ export interface ImageIdentity {
   variant?: string | undefined;
   /** Image config `created`, when plausible. */
   created?: string | undefined;
-  layers: { digest: string; diffId: string; size: number; mediaType: string; createdBy?: string | undefined }[];
+  layers: {
+    digest: string;
+    diffId: string;
+    size: number;
+    mediaType: string;
+    createdBy?: string | undefined;
+  }[];
 }

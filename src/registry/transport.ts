@@ -226,7 +226,8 @@ export function describeNetworkError(err: unknown): string {
 export function redactUrl(url: URL): string {
   const copy = new URL(url.href);
   for (const key of [...copy.searchParams.keys()]) {
-    if (/sig|token|signature|credential|key|password|secret/i.test(key)) copy.searchParams.set(key, "REDACTED");
+    if (/sig|token|signature|credential|key|password|secret/i.test(key))
+      copy.searchParams.set(key, "REDACTED");
   }
   copy.username = "";
   copy.password = "";

@@ -80,7 +80,12 @@ export class DatabaseBuilder {
       const row = this.insertAdvisory.run(advisory.source, advisory.id, JSON.stringify(rest));
       const id = row.lastInsertRowid;
       for (const a of affected) {
-        this.insertAffected.run(id, a.ecosystem, normalizePackageName(a.ecosystem, a.name), JSON.stringify(a));
+        this.insertAffected.run(
+          id,
+          a.ecosystem,
+          normalizePackageName(a.ecosystem, a.name),
+          JSON.stringify(a),
+        );
       }
       for (const alias of new Set([advisory.id, ...advisory.aliases])) this.insertAlias.run(alias, id);
     });

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { Agent, interceptors, request } from "undici";
+import { request } from "undici";
 import { DatabaseBuilder, type SourceStatus } from "./database.js";
 import type { FeedContext, FeedInput, FeedSource } from "./source.js";
 import type { Severity } from "./types.js";
