@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { request } from "undici";
+import { Agent, type Dispatcher, interceptors, request } from "undici";
 import { DatabaseBuilder, type SourceStatus } from "./database.js";
 import type { FeedContext, FeedInput, FeedSource } from "./source.js";
 import type { Severity } from "./types.js";
@@ -42,10 +42,14 @@ export type UpdateEvent =
 
 const MAX_DOWNLOAD_BYTES = 2 * 1024 ** 3;
 
+// Feed hosts redirect to CDNs and object stores; no credentials are ever sent, so following is safe.
+let feedAgent: Dispatcher | undefined;
+
 async function download(url: string, dir: string, source: string, options: UpdateOptions): Promise<string> {
-  const res = await request(url, { method: "GET", maxRedirections: 5, signal: options.signal } as Parameters<
-    typeof request
-  >[1]);
+  feedAgent ??= new Agent({ headersTimeout: 60_000, bodyTimeout: 120_000 }).compose(
+    interceptors.redirect({ maxRedirections: 5 }),
+  );
+  const res = await request(url, { method: "GET", dispatcher: feedAgent, signal: options.signal });
   if (res.statusCode !== 200) {
     await res.body.dump();
     throw new Error(`GET ${url}: HTTP ${res.statusCode}`);
