@@ -46,6 +46,8 @@ export const description =
 export const options = {
   /** How to run the CLI: dist (bin/shipshape.js, built first when stale), tsx (src through tsx), auto. */
   cli: { type: "string", default: "auto" },
+  /** Another checkout whose CLI to measure (default: this one); see prepareCli. */
+  "cli-root": { type: "string", default: "" },
   /** Image to profile cold once with node --cpu-prof, or "none". */
   profile: { type: "string", default: "debian:bookworm" },
   "no-trivy-modes": { type: "boolean", default: false },
@@ -65,9 +67,14 @@ interface Cli {
   /** node arguments before the CLI's own (`bin/shipshape.js` or `--import tsx src/cli/entry.ts`). */
   argv: string[];
   how: string;
+  /** The checkout it runs from. */
+  root: string;
 }
 
-async function newestSource(dir: string): Promise<{ file: string; mtimeMs: number; missing?: string }> {
+async function newestSource(
+  root: string,
+  dir: string,
+): Promise<{ file: string; mtimeMs: number; missing?: string }> {
   let newest = { file: "", mtimeMs: 0 };
   let missing: string | undefined;
   for (const entry of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
@@ -75,44 +82,53 @@ async function newestSource(dir: string): Promise<{ file: string; mtimeMs: numbe
     const file = path.join(entry.parentPath, entry.name);
     const { mtimeMs } = statSync(file);
     if (mtimeMs > newest.mtimeMs) newest = { file, mtimeMs };
-    const built = path.join(repoRoot, "dist", path.relative(dir, file)).replace(/\.ts$/, ".js");
-    if (!missing && !existsSync(built)) missing = path.relative(repoRoot, file);
+    const built = path.join(root, "dist", path.relative(dir, file)).replace(/\.ts$/, ".js");
+    if (!missing && !existsSync(built)) missing = path.relative(root, file);
   }
   return { ...newest, missing };
 }
 
 /** Why dist/ is older than src/, or undefined when it is current. */
-async function staleness(): Promise<string | undefined> {
-  const entry = path.join(repoRoot, "dist", "cli", "entry.js");
+async function staleness(root: string): Promise<string | undefined> {
+  const entry = path.join(root, "dist", "cli", "entry.js");
   if (!existsSync(entry)) return "dist/cli/entry.js missing";
-  const src = await newestSource(path.join(repoRoot, "src"));
+  const src = await newestSource(root, path.join(root, "src"));
   if (src.missing) return `${src.missing} has no compiled copy`;
-  if (src.mtimeMs > statSync(entry).mtimeMs) return `${path.relative(repoRoot, src.file)} newer than dist`;
+  if (src.mtimeMs > statSync(entry).mtimeMs) return `${path.relative(root, src.file)} newer than dist`;
   return undefined;
 }
 
-async function prepareCli(mode: string, progress: (m: string) => void): Promise<Cli> {
-  const tsx: Cli = { argv: ["--import", "tsx", path.join(repoRoot, "src/cli/entry.ts")], how: "" };
-  const dist: Cli = { argv: [path.join(repoRoot, "bin/shipshape.js")], how: "" };
-  if (mode === "tsx") return { ...tsx, how: "src/cli/entry.ts through tsx (--cli tsx)" };
+/**
+ * The CLI to measure, from `root` (this checkout, or `--cli-root DIR`: another checkout of shipshape,
+ * e.g. `git archive COMMIT | tar -x -C DIR` with node_modules linked, to measure a commit while the
+ * working tree is in flux).
+ */
+async function prepareCli(root: string, mode: string, progress: (m: string) => void): Promise<Cli> {
+  const where = root === repoRoot ? "" : ` in ${root}`;
+  const tsx: Cli = { argv: ["--import", "tsx", path.join(root, "src/cli/entry.ts")], how: "", root };
+  const dist: Cli = { argv: [path.join(root, "bin/shipshape.js")], how: "", root };
+  if (mode === "tsx") return { ...tsx, how: `src/cli/entry.ts${where} through tsx (--cli tsx)` };
   if (mode !== "dist" && mode !== "auto") throw new Error(`--cli must be dist, tsx or auto, not ${mode}`);
-  const stale = await staleness();
-  if (!stale) return { ...dist, how: "bin/shipshape.js (dist/ current)" };
+  const stale = await staleness(root);
+  if (!stale) return { ...dist, how: `bin/shipshape.js${where} (dist/ current)` };
   progress(`dist/ is stale (${stale}): npm run build…`);
   let note = "";
   try {
     await runProcess(path.join(repoRoot, "node_modules/.bin/tsc"), [
       "-p",
-      path.join(repoRoot, "tsconfig.build.json"),
+      path.join(root, "tsconfig.build.json"),
     ]);
   } catch {
     // tsc still emits on type errors (noEmitOnError is off); what matters is whether dist/ is current now.
     note = "; tsc exited non-zero (type errors), output emitted anyway";
   }
-  const still = await staleness();
-  if (!still) return { ...dist, how: `bin/shipshape.js (dist/ rebuilt first: ${stale}${note})` };
+  const still = await staleness(root);
+  if (!still) return { ...dist, how: `bin/shipshape.js${where} (dist/ rebuilt first: ${stale}${note})` };
   if (mode === "dist") throw new Error(`dist/ still stale after the build: ${still}`);
-  return { ...tsx, how: `src/cli/entry.ts through tsx (dist/ stale, ${still}, and the build failed)` };
+  return {
+    ...tsx,
+    how: `src/cli/entry.ts${where} through tsx (dist/ stale, ${still}, and the build failed)`,
+  };
 }
 
 // ---- timed child processes ----------------------------------------------------------------------------
@@ -230,7 +246,8 @@ async function trivyPackageCount(file: string): Promise<number> {
 
 export async function run(ctx: BenchContext): Promise<BenchResult> {
   if (!existsSync(TIME)) throw new Error(`${TIME} (GNU time) is needed for peak RSS: apt-get install time`);
-  const cli = await prepareCli(String(ctx.options.cli ?? "auto"), ctx.progress);
+  const cliRoot = path.resolve(String(ctx.options["cli-root"] || repoRoot));
+  const cli = await prepareCli(cliRoot, String(ctx.options.cli ?? "auto"), ctx.progress);
   ctx.progress(`CLI: ${cli.how}`);
   ctx.progress("seeded storage (built once, minutes the first time)…");
   const registry: RunningRegistry = await startRegistry({
@@ -364,7 +381,7 @@ async function measure(
     const keep = path.join(path.dirname(fileURLToPath(import.meta.url)), "results", "inventory.cpuprofile");
     await fs.mkdir(path.dirname(keep), { recursive: true });
     await fs.copyFile(path.join(dir, file), keep);
-    profile = { image: label(t), ms: s.ms, summary: await summariseProfile(keep, repoRoot) };
+    profile = { image: label(t), ms: s.ms, summary: await summariseProfile(keep, cli.root) };
   }
 
   const trivy = await trivyVersion();
