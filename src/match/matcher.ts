@@ -117,7 +117,8 @@ export function matchInventory(inventory: ImageInventory, db: VulnerabilityDatab
   for (const pkg of inventory.packages) {
     for (const key of lookups(pkg, os)) {
       const scheme: VersioningScheme | undefined = schemeForEcosystem(key.ecosystem);
-      if (!scheme) continue;
+      // No version (a Go main module built from a checkout) means nothing to compare, not a parse failure.
+      if (!scheme || key.version === "") continue;
       if (!scheme.isValid(key.version)) {
         unparsable++;
         continue;
