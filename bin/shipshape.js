@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// Thin launcher: the compiled CLI lives in dist/ (built by `npm install` through the prepare script).
-import "../dist/cli/entry.js";
+// Thin launcher: the CLI is bundled into dist/ by `npm run build` (run by `npm install` through prepare).
+import "../dist/cli/shipshape.mjs";
