@@ -22,10 +22,9 @@
  * CVE (and a CVE-shaped file id) are aliases. `published` is the earliest branch `time`. Package
  * name: from `reference`, else the folder.
  */
-import { parse } from "yaml";
 import type { FeedContext, FeedInput, FeedSource } from "../source.js";
 import type { Advisory, AffectedRange, RangeEvent } from "../types.js";
-import { archiveEntries } from "./archive.js";
+import { yamlArchiveAdvisories } from "./yaml-archive.js";
 
 export const FRIENDSOFPHP_SOURCE = "friendsofphp";
 
@@ -215,27 +214,7 @@ export const friendsOfPhpSource: FeedSource = {
       mirrorPath: "packagist/friendsofphp-security-advisories.zip",
     },
   ],
-  async *read(inputs: FeedInput[], ctx: FeedContext): AsyncIterable<Advisory> {
-    let count = 0;
-    for (const input of inputs) {
-      const filter = (name: string) => RECORD.test(name);
-      for await (const entry of archiveEntries(input.path, { filter, warn: ctx.warn })) {
-        // The last three segments: a GitHub archive adds a top folder (security-advisories-master/).
-        const path = RECORD.exec(entry.name)?.[1] as string;
-        let advisory: Advisory;
-        try {
-          const record = parse(entry.content.toString("utf8"), { schema: "failsafe" }) as unknown;
-          if (!record || typeof record !== "object" || Array.isArray(record))
-            throw new Error("not a YAML mapping");
-          advisory = friendsOfPhpAdvisory(path, record as FriendsOfPhpRecord, ctx.warn);
-        } catch (err) {
-          // YAML errors span lines (a code frame): the first says what is wrong.
-          ctx.warn(`${input.origin}: ${path}: ${(err as Error).message.split("\n")[0]}; skipped`);
-          continue;
-        }
-        yield advisory;
-        if (++count % 200 === 0) ctx.progress?.(count);
-      }
-    }
+  read(inputs: FeedInput[], ctx: FeedContext): AsyncIterable<Advisory> {
+    return yamlArchiveAdvisories<FriendsOfPhpRecord>(inputs, ctx, RECORD, friendsOfPhpAdvisory);
   },
 };

@@ -37,11 +37,10 @@
  * Ruby installed outside a package manager. Nothing in the inventory reports those yet; a distro's
  * ruby package is matched by the distro's own feed.
  */
-import { parse } from "yaml";
 import type { FeedContext, FeedInput, FeedSource } from "../source.js";
 import type { Advisory, RangeEvent, Severity } from "../types.js";
-import { archiveEntries } from "./archive.js";
 import { type Interval, intersectAll, intervalEvents, subtractAll } from "./intervals.js";
+import { yamlArchiveAdvisories } from "./yaml-archive.js";
 
 export const RUBYSEC_SOURCE = "rubysec";
 
@@ -298,27 +297,7 @@ export const rubysecSource: FeedSource = {
       mirrorPath: "rubysec/ruby-advisory-db.zip",
     },
   ],
-  async *read(inputs: FeedInput[], ctx: FeedContext): AsyncIterable<Advisory> {
-    let count = 0;
-    for (const input of inputs) {
-      const filter = (name: string) => RECORD.test(name);
-      for await (const entry of archiveEntries(input.path, { filter, warn: ctx.warn })) {
-        const path = RECORD.exec(entry.name)?.[1] as string;
-        let advisory: Advisory;
-        try {
-          // The failsafe schema keeps every scalar a string: `- 1.10` stays "1.10", not 1.1.
-          const record = parse(entry.content.toString("utf8"), { schema: "failsafe" }) as unknown;
-          if (!record || typeof record !== "object" || Array.isArray(record))
-            throw new Error("not a YAML mapping");
-          advisory = rubysecAdvisory(path, record as RubysecRecord, ctx.warn);
-        } catch (err) {
-          // YAML errors span lines (a code frame): the first says what is wrong.
-          ctx.warn(`${input.origin}: ${path}: ${(err as Error).message.split("\n")[0]}; skipped`);
-          continue;
-        }
-        yield advisory;
-        if (++count % 200 === 0) ctx.progress?.(count);
-      }
-    }
+  read(inputs: FeedInput[], ctx: FeedContext): AsyncIterable<Advisory> {
+    return yamlArchiveAdvisories<RubysecRecord>(inputs, ctx, RECORD, rubysecAdvisory);
   },
 };
