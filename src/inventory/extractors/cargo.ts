@@ -15,7 +15,15 @@
  */
 import { parse as parseToml } from "smol-toml";
 import type { Extractor, ExtractorFile, ExtractorResult, FileInfo } from "../extractor.js";
-import { basename, errorMessage, hasSegment, isRecord, PackageSink, str } from "./language-common.js";
+import {
+  basename,
+  errorMessage,
+  guardedExtract,
+  hasSegment,
+  isRecord,
+  PackageSink,
+  str,
+} from "./language-common.js";
 
 const CRATES_IO = [
   "registry+https://github.com/rust-lang/crates.io-index",
@@ -75,10 +83,6 @@ export const cargoExtractor: Extractor = {
     return cargoWants(file.path);
   },
   extract(file: ExtractorFile): ExtractorResult {
-    try {
-      return extractCargoLock(file);
-    } catch (err) {
-      return { packages: [], warnings: [`${file.path}: ${errorMessage(err)}`] };
-    }
+    return guardedExtract(file, extractCargoLock);
   },
 };

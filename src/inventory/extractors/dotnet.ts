@@ -14,7 +14,7 @@
  *   skipped; a package missing from the target is kept.
  */
 import type { Extractor, ExtractorFile, ExtractorResult, FileInfo } from "../extractor.js";
-import { errorMessage, isRecord, PackageSink, parseJson, str } from "./language-common.js";
+import { guardedExtract, isRecord, PackageSink, parseJson, str } from "./language-common.js";
 
 const RUNTIME_PACK_PREFIX = "runtimepack.";
 
@@ -73,10 +73,6 @@ export const dotnetExtractor: Extractor = {
     return file.path.endsWith(".deps.json");
   },
   extract(file: ExtractorFile): ExtractorResult {
-    try {
-      return extractDepsJson(file);
-    } catch (err) {
-      return { packages: [], warnings: [`${file.path}: ${errorMessage(err)}`] };
-    }
+    return guardedExtract(file, extractDepsJson);
   },
 };

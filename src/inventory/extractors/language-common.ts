@@ -4,7 +4,7 @@
  * Nothing here knows any one file format.
  */
 import { PackageURL } from "packageurl-js";
-import type { FileResult } from "../extractor.js";
+import type { ExtractorFile, ExtractorResult, FileResult } from "../extractor.js";
 import type { Ecosystem, Package } from "../types.js";
 
 /** Upper bound of packages reported from one file; a lock file past it is garbage or an attack. */
@@ -23,6 +23,37 @@ export function str(value: unknown): string | undefined {
   if (typeof value !== "string") return undefined;
   const trimmed = value.trim();
   return trimmed === "" ? undefined : trimmed;
+}
+
+/**
+ * Runs one extractor's reader on a file; an exception thrown while reading becomes a warning naming
+ * the file (and no packages) instead of failing the scan.
+ */
+export function guardedExtract(
+  file: ExtractorFile,
+  read: (file: ExtractorFile) => ExtractorResult,
+): ExtractorResult {
+  try {
+    return read(file);
+  } catch (err) {
+    return { packages: [], warnings: [`${file.path}: ${errorMessage(err)}`] };
+  }
+}
+
+/**
+ * An Extractor's `extract` for an ecosystem whose files are told apart by path: `classify` names the
+ * kind of file and `readers` holds the reader of each kind. A path of no kind gives no packages; the
+ * reader runs under guardedExtract.
+ */
+export function extractByKind<K extends string>(
+  classify: (path: string) => K | undefined,
+  readers: Record<K, (file: ExtractorFile, kind: K) => ExtractorResult>,
+): (file: ExtractorFile) => ExtractorResult {
+  return (file) =>
+    guardedExtract(file, (f) => {
+      const kind = classify(f.path);
+      return kind ? readers[kind](f, kind) : { packages: [] };
+    });
 }
 
 /** Decodes a JSON file; a syntax error becomes a warning naming the file. A leading BOM is tolerated. */

@@ -38,6 +38,7 @@ import {
   basename,
   dirname,
   errorMessage,
+  extractByKind,
   hasSegment,
   isRecord,
   joinPath,
@@ -654,24 +655,12 @@ export const npmExtractor: Extractor = {
   wants(file: FileInfo): boolean {
     return classifyNpmPath(file.path) !== undefined;
   },
-  extract(file: ExtractorFile): ExtractorResult {
-    try {
-      switch (classifyNpmPath(file.path)) {
-        case "installed":
-          return extractInstalled(file);
-        case "package-lock":
-        case "shrinkwrap":
-          return extractPackageLock(file);
-        case "yarn":
-          return extractYarnLock(file);
-        case "pnpm":
-          return extractPnpmLock(file);
-        default:
-          return { packages: [] };
-      }
-    } catch (err) {
-      return { packages: [], warnings: [`${file.path}: ${errorMessage(err)}`] };
-    }
-  },
+  extract: extractByKind(classifyNpmPath, {
+    installed: extractInstalled,
+    "package-lock": extractPackageLock,
+    shrinkwrap: extractPackageLock,
+    yarn: extractYarnLock,
+    pnpm: extractPnpmLock,
+  }),
   reconcile: reconcileNpm,
 };

@@ -21,7 +21,7 @@ import type { Extractor, ExtractorFile, ExtractorResult, FileInfo, FileResult } 
 import {
   basename,
   dirname,
-  errorMessage,
+  extractByKind,
   hasSegment,
   isRecord,
   PackageSink,
@@ -138,13 +138,6 @@ export const phpExtractor: Extractor = {
   wants(file: FileInfo): boolean {
     return classifyPhpPath(file.path) !== undefined;
   },
-  extract(file: ExtractorFile): ExtractorResult {
-    try {
-      const kind = classifyPhpPath(file.path);
-      return kind ? extractComposer(file, kind) : { packages: [] };
-    } catch (err) {
-      return { packages: [], warnings: [`${file.path}: ${errorMessage(err)}`] };
-    }
-  },
+  extract: extractByKind(classifyPhpPath, { lock: extractComposer, installed: extractComposer }),
   reconcile: reconcilePhp,
 };

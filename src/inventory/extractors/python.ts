@@ -28,6 +28,7 @@ import type { Extractor, ExtractorFile, ExtractorResult, FileInfo, FileResult } 
 import {
   basename,
   errorMessage,
+  extractByKind,
   hasSegment,
   isRecord,
   PackageSink,
@@ -262,21 +263,10 @@ export const pythonExtractor: Extractor = {
   wants(file: FileInfo): boolean {
     return classifyPythonPath(file.path) !== undefined;
   },
-  extract(file: ExtractorFile): ExtractorResult {
-    try {
-      switch (classifyPythonPath(file.path)) {
-        case "metadata":
-          return extractMetadata(file);
-        case "poetry":
-          return extractPoetry(file);
-        case "pipfile":
-          return extractPipfileLock(file);
-        default:
-          return { packages: [] };
-      }
-    } catch (err) {
-      return { packages: [], warnings: [`${file.path}: ${errorMessage(err)}`] };
-    }
-  },
+  extract: extractByKind(classifyPythonPath, {
+    metadata: extractMetadata,
+    poetry: extractPoetry,
+    pipfile: extractPipfileLock,
+  }),
   reconcile: reconcilePython,
 };

@@ -25,7 +25,7 @@ import type { Extractor, ExtractorFile, ExtractorResult, FileInfo, FileResult } 
 import {
   basename,
   dirname,
-  errorMessage,
+  extractByKind,
   hasSegment,
   PackageSink,
   uniqueLicenses,
@@ -286,19 +286,6 @@ export const rubyExtractor: Extractor = {
   wants(file: FileInfo): boolean {
     return classifyRubyPath(file.path) !== undefined;
   },
-  extract(file: ExtractorFile): ExtractorResult {
-    try {
-      switch (classifyRubyPath(file.path)) {
-        case "gemspec":
-          return extractGemspec(file);
-        case "lock":
-          return extractGemfileLock(file);
-        default:
-          return { packages: [] };
-      }
-    } catch (err) {
-      return { packages: [], warnings: [`${file.path}: ${errorMessage(err)}`] };
-    }
-  },
+  extract: extractByKind(classifyRubyPath, { gemspec: extractGemspec, lock: extractGemfileLock }),
   reconcile: reconcileRuby,
 };
