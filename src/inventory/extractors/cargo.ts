@@ -13,17 +13,9 @@
  *   CARGO_HOME: the sources of downloaded crates) describe those crates' builds, not the image, and
  *   are ignored.
  */
-import { parse as parseToml } from "smol-toml";
 import type { Extractor, ExtractorFile, ExtractorResult, FileInfo } from "../extractor.js";
-import {
-  basename,
-  errorMessage,
-  guardedExtract,
-  hasSegment,
-  isRecord,
-  PackageSink,
-  str,
-} from "./language-common.js";
+import { basename, guardedExtract, hasSegment, PackageSink, str } from "./language-common.js";
+import { tomlLockPackages } from "./toml-lock.js";
 
 const CRATES_IO = [
   "registry+https://github.com/rust-lang/crates.io-index",
@@ -38,29 +30,8 @@ export function cargoWants(path: string): boolean {
 
 function extractCargoLock(file: ExtractorFile): ExtractorResult {
   const sink = new PackageSink("cargo", file.path);
-  let doc: unknown;
-  try {
-    doc = parseToml(file.content.toString("utf8"));
-  } catch (err) {
-    sink.warn(`invalid TOML: ${errorMessage(err).split("\n")[0]}`);
-    return sink.result();
-  }
-  const packages = isRecord(doc) ? doc.package : undefined;
-  if (packages === undefined) return sink.result();
-  if (!Array.isArray(packages)) {
-    sink.warn("`package` is not an array of tables");
-    return sink.result();
-  }
   const seen = new Set<string>();
-  for (const entry of packages) {
-    if (!sink.open) break;
-    if (!isRecord(entry)) continue;
-    const name = str(entry.name);
-    const version = str(entry.version);
-    if (!name || !version) {
-      sink.warn(`package without name or version: ${JSON.stringify(entry.name ?? null)}`);
-      continue;
-    }
+  for (const { name, version, entry } of tomlLockPackages(file, sink)) {
     const source = str(entry.source);
     if (!source) continue; // workspace member or path dependency
     const key = `${name}\0${version}\0${source}`;

@@ -23,11 +23,9 @@
  *   anywhere in the image is dropped (virtualenvs live anywhere, so a lock file cannot be tied to
  *   one site-packages folder); lock entries for names not installed are kept.
  */
-import { parse as parseToml } from "smol-toml";
 import type { Extractor, ExtractorFile, ExtractorResult, FileInfo, FileResult } from "../extractor.js";
 import {
   basename,
-  errorMessage,
   extractByKind,
   hasSegment,
   isRecord,
@@ -37,6 +35,7 @@ import {
   uniqueLicenses,
   withoutPackages,
 } from "./language-common.js";
+import { tomlLockPackages } from "./toml-lock.js";
 
 type Kind = "metadata" | "poetry" | "pipfile";
 
@@ -158,28 +157,7 @@ function addPython(
 
 function extractPoetry(file: ExtractorFile): ExtractorResult {
   const sink = new PackageSink("pypi", file.path);
-  let doc: unknown;
-  try {
-    doc = parseToml(file.content.toString("utf8"));
-  } catch (err) {
-    sink.warn(`invalid TOML: ${errorMessage(err).split("\n")[0]}`);
-    return sink.result();
-  }
-  const packages = isRecord(doc) ? doc.package : undefined;
-  if (packages === undefined) return sink.result();
-  if (!Array.isArray(packages)) {
-    sink.warn("`package` is not an array of tables");
-    return sink.result();
-  }
-  for (const entry of packages) {
-    if (!sink.open) break;
-    if (!isRecord(entry)) continue;
-    const name = str(entry.name);
-    const version = str(entry.version);
-    if (!name || !version) {
-      sink.warn(`package without name or version: ${JSON.stringify(entry.name ?? null)}`);
-      continue;
-    }
+  for (const { name, version, entry } of tomlLockPackages(file, sink)) {
     const source = isRecord(entry.source) ? str(entry.source.type) : undefined;
     if (source === "directory") continue;
     const properties: Record<string, string> = {};
