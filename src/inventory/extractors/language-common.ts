@@ -187,3 +187,23 @@ export function withoutPackages(result: FileResult, keep: (pkg: Package) => bool
   const packages = (result.packages ?? []).filter(keep);
   return { ...result, packages };
 }
+
+/**
+ * The reconcile step of an ecosystem whose lock files cannot be tied to one install folder: every
+ * package a lock file lists under a name (by `key`) that some installed-metadata file in the image
+ * also reports is dropped from the lock file; lock entries for names not installed are kept.
+ */
+export function dropInstalledFromLocks(
+  results: FileResult[],
+  isInstalled: (path: string) => boolean,
+  isLock: (path: string) => boolean,
+  key: (pkg: Package) => string,
+): FileResult[] {
+  const installed = new Set<string>();
+  for (const r of results) {
+    if (!isInstalled(r.path)) continue;
+    for (const p of r.packages ?? []) installed.add(key(p));
+  }
+  if (installed.size === 0) return results;
+  return results.map((r) => (isLock(r.path) ? withoutPackages(r, (p) => !installed.has(key(p))) : r));
+}

@@ -26,6 +26,7 @@
 import type { Extractor, ExtractorFile, ExtractorResult, FileInfo, FileResult } from "../extractor.js";
 import {
   basename,
+  dropInstalledFromLocks,
   extractByKind,
   hasSegment,
   isRecord,
@@ -33,7 +34,6 @@ import {
   parseJson,
   str,
   uniqueLicenses,
-  withoutPackages,
 } from "./language-common.js";
 import { tomlLockPackages } from "./toml-lock.js";
 
@@ -219,17 +219,15 @@ function extractPipfileLock(file: ExtractorFile): ExtractorResult {
 }
 
 function reconcilePython(results: FileResult[]): FileResult[] {
-  const installed = new Set<string>();
-  for (const r of results) {
-    if (classifyPythonPath(r.path) !== "metadata") continue;
-    for (const p of r.packages ?? []) installed.add(normalizePythonName(p.name));
-  }
-  if (installed.size === 0) return results;
-  return results.map((r) => {
-    const kind = classifyPythonPath(r.path);
-    if (kind !== "poetry" && kind !== "pipfile") return r;
-    return withoutPackages(r, (p) => !installed.has(normalizePythonName(p.name)));
-  });
+  return dropInstalledFromLocks(
+    results,
+    (path) => classifyPythonPath(path) === "metadata",
+    (path) => {
+      const kind = classifyPythonPath(path);
+      return kind === "poetry" || kind === "pipfile";
+    },
+    (p) => normalizePythonName(p.name),
+  );
 }
 
 export const pythonExtractor: Extractor = {

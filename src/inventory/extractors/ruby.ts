@@ -25,11 +25,11 @@ import type { Extractor, ExtractorFile, ExtractorResult, FileInfo, FileResult } 
 import {
   basename,
   dirname,
+  dropInstalledFromLocks,
   extractByKind,
   hasSegment,
   PackageSink,
   uniqueLicenses,
-  withoutPackages,
 } from "./language-common.js";
 
 type Kind = "gemspec" | "lock";
@@ -267,14 +267,11 @@ function extractGemfileLock(file: ExtractorFile): ExtractorResult {
 }
 
 function reconcileRuby(results: FileResult[]): FileResult[] {
-  const installed = new Set<string>();
-  for (const r of results) {
-    if (classifyRubyPath(r.path) !== "gemspec") continue;
-    for (const p of r.packages ?? []) installed.add(p.name);
-  }
-  if (installed.size === 0) return results;
-  return results.map((r) =>
-    classifyRubyPath(r.path) === "lock" ? withoutPackages(r, (p) => !installed.has(p.name)) : r,
+  return dropInstalledFromLocks(
+    results,
+    (path) => classifyRubyPath(path) === "gemspec",
+    (path) => classifyRubyPath(path) === "lock",
+    (p) => p.name,
   );
 }
 
