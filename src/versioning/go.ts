@@ -13,8 +13,10 @@
  * The Go toolchain itself (the `stdlib` and `toolchain` packages) is stored by the inventory as
  * `v1.21.0`, `v1.21.0-rc.2` (from `go1.21rc2`), which is this same grammar.
  */
-import { compareDigits, compareStrings, ParsedCache } from "./parsed-cache.js";
+import { compareDigits, ParsedCache } from "./parsed-cache.js";
 import { InvalidVersionError, type VersioningScheme } from "./scheme.js";
+// Go prerelease precedence is SemVer's (golang.org/x/mod/semver compares prereleases per §11).
+import { comparePrerelease } from "./semver.js";
 
 const NAME = "go";
 
@@ -105,20 +107,6 @@ function parse(input: string): Parsed {
   return p;
 }
 
-function comparePre(a: readonly string[], b: readonly string[]): number {
-  if (a.length === 0 || b.length === 0) return a.length === b.length ? 0 : a.length === 0 ? 1 : -1;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a[i] as string;
-    const y = b[i] as string;
-    const xNum = /^[0-9]+$/.test(x);
-    const yNum = /^[0-9]+$/.test(y);
-    const c = xNum && yNum ? compareDigits(x, y) : xNum ? -1 : yNum ? 1 : compareStrings(x, y);
-    if (c !== 0) return c;
-  }
-  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
-}
-
 export const goVersioning: VersioningScheme = {
   name: NAME,
   version: 1,
@@ -133,7 +121,7 @@ export const goVersioning: VersioningScheme = {
       compareDigits(x.major, y.major) ||
       compareDigits(x.minor, y.minor) ||
       compareDigits(x.patch, y.patch) ||
-      comparePre(x.pre, y.pre)
+      comparePrerelease(x.pre, y.pre)
     );
   },
 };
