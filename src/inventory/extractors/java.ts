@@ -29,6 +29,7 @@
  * Names are "groupId:artifactId", purls `pkg:maven/<groupId>/<artifactId>@<version>`.
  */
 import yauzl from "yauzl";
+import { zipDirectoryEntries } from "../../util/zip.js";
 import type { Extractor, ExtractorFile, ExtractorResult, FileInfo } from "../extractor.js";
 import type { Package } from "../types.js";
 import { purlOf } from "./purl-fallback.js";
@@ -193,28 +194,6 @@ function openZip(buffer: Buffer): Promise<yauzl.ZipFile> {
   });
 }
 
-/** Entries one at a time (lazyEntries); a central-directory error ends the iteration by throwing. */
-async function* zipEntries(zip: yauzl.ZipFile): AsyncGenerator<yauzl.Entry> {
-  let settle: { resolve: (e: yauzl.Entry | undefined) => void; reject: (err: Error) => void } | undefined;
-  let failure: Error | undefined;
-  zip.on("entry", (e: yauzl.Entry) => settle?.resolve(e));
-  zip.on("end", () => settle?.resolve(undefined));
-  zip.on("error", (err: Error) => {
-    failure = err;
-    settle?.reject(err);
-  });
-  for (;;) {
-    if (failure !== undefined) throw failure;
-    const next = new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-      settle = { resolve, reject };
-    });
-    zip.readEntry();
-    const entry = await next;
-    if (entry === undefined) return;
-    yield entry;
-  }
-}
-
 /** Inflates one entry into memory, at most `limit` bytes, charged to the budget. */
 function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, limit: number, budget: Budget): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -281,7 +260,7 @@ async function walkArchive(walk: Walk, buffer: Buffer, location: string, depth: 
   let manifest: Map<string, string> | undefined;
   const warn = (entry: string, what: string) => walk.warnings.push(`${location}!/${entry}: ${what}`);
   try {
-    for await (const entry of zipEntries(zip)) {
+    for await (const entry of zipDirectoryEntries(zip)) {
       if (--walk.budget.entries < 0) {
         walk.warnings.push(
           `${location}: more than ${walk.limits.maxEntries} entries in all; the rest is not read`,

@@ -23,6 +23,7 @@ import zlib from "node:zlib";
 import tar from "tar-stream";
 import xzDecompress from "xz-decompress";
 import yauzl from "yauzl";
+import { zipDirectoryEntries } from "../../util/zip.js";
 
 // A webpack-built CommonJS bundle: its named exports are only reachable through the default import.
 const { XzReadableStream } = xzDecompress;
@@ -195,28 +196,6 @@ async function openZip(path: string): Promise<{ zip: yauzl.ZipFile; reader: Wind
   });
 }
 
-/** Central-directory entries one at a time (lazyEntries). */
-async function* zipDirectory(zip: yauzl.ZipFile): AsyncGenerator<yauzl.Entry> {
-  let settle: { resolve: (e: yauzl.Entry | undefined) => void; reject: (err: Error) => void } | undefined;
-  let failure: Error | undefined;
-  zip.on("entry", (e: yauzl.Entry) => settle?.resolve(e));
-  zip.on("end", () => settle?.resolve(undefined));
-  zip.on("error", (err: Error) => {
-    failure = err;
-    settle?.reject(err);
-  });
-  for (;;) {
-    if (failure !== undefined) throw failure;
-    const next = new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-      settle = { resolve, reject };
-    });
-    zip.readEntry();
-    const entry = await next;
-    if (entry === undefined) return;
-    yield entry;
-  }
-}
-
 function localDataStart(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<number> {
   return new Promise((resolve, reject) => {
     zip.readLocalFileHeader(entry, { minimal: true }, (err, header) =>
@@ -266,7 +245,7 @@ export async function* zipEntries(path: string, options: ArchiveOptions = {}): A
   }
   const { zip, reader } = opened;
   try {
-    const directory = zipDirectory(zip);
+    const directory = zipDirectoryEntries(zip);
     for (;;) {
       let step: IteratorResult<yauzl.Entry>;
       try {
