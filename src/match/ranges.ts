@@ -1,8 +1,9 @@
 /**
  * Whether a version is inside an affected package entry, by the OSV schema's evaluation rules
  * ("Evaluation" in https://ossf.github.io/osv-schema/): events sorted by version, `introduced`
- * opens, `fixed` and `limit` close (exclusive), `last_affected` closes (inclusive); explicit
- * `versions` match exactly. The fixed version reported is the first `fixed` above the version.
+ * opens, `fixed` closes (exclusive), `last_affected` closes (inclusive); `limit` events bound the
+ * whole range (a version must be below at least one of them; "*" is infinity); explicit `versions`
+ * match exactly. The fixed version reported is the first `fixed` above the version.
  */
 import type { VersioningScheme } from "../versioning/scheme.js";
 import type { AffectedPackage, RangeEvent } from "../vulndb/types.js";
@@ -34,15 +35,23 @@ export function evaluate(
     if (!scheme.isValid(version)) continue;
     const cmp = (a: string, b: string) =>
       a === "0" ? (b === "0" ? 0 : -1) : b === "0" ? 1 : scheme.compare(a, b);
-    const events = range.events.map(eventOf);
+    const all = range.events.map(eventOf);
+    const events = all.filter((e) => e.kind !== "limit");
+    // A limit holding "*" is infinity (the schema's "Special values").
+    const limits = all.filter((e) => e.kind === "limit");
+    const finiteLimits = limits.filter((e) => !e.version.includes("*"));
     // A bound this scheme cannot read makes the whole range unknowable: skip it rather than guess.
-    if (!events.every((e) => e.version === "0" || scheme.isValid(e.version))) continue;
+    if (![...events, ...finiteLimits].every((e) => e.version === "0" || scheme.isValid(e.version))) continue;
+    // BeforeLimits: with limits, only a version below at least one of them can be in the range.
+    if (finiteLimits.length > 0 && finiteLimits.length === limits.length) {
+      if (!finiteLimits.some((l) => cmp(version, l.version) < 0)) continue;
+    }
     events.sort((a, b) => cmp(a.version, b.version) || ORDER[a.kind] - ORDER[b.kind]);
     let inside = false;
     for (const e of events) {
       const c = cmp(version, e.version);
       if (e.kind === "introduced" && c >= 0) inside = true;
-      else if ((e.kind === "fixed" || e.kind === "limit") && c >= 0) inside = false;
+      else if (e.kind === "fixed" && c >= 0) inside = false;
       else if (e.kind === "last_affected" && c > 0) inside = false;
     }
     if (inside) {
