@@ -11,7 +11,7 @@ import type { VersioningScheme } from "../versioning/scheme.js";
 import type { AffectedMatch, VulnerabilityDatabase } from "../vulndb/database.js";
 import type { Advisory, FixState } from "../vulndb/types.js";
 import { evaluate } from "./ranges.js";
-import { normalizedSeverity, preferredCvss } from "./severity.js";
+import { betterCvss, normalizedSeverity, preferredCvss } from "./severity.js";
 import type { Finding, MatchResult } from "./types.js";
 
 const LANGUAGE_ECOSYSTEMS: Record<string, string> = {
@@ -178,7 +178,8 @@ function record(
     if (STATE_RANK[verdict.state] > STATE_RANK[existing.state]) existing.state = verdict.state;
     if (!existing.sources.includes(advisory.source)) existing.sources.push(advisory.source);
     existing.vendorSeverity ??= advisory.vendorSeverity;
-    existing.cvss ??= preferredCvss(advisory.severities);
+    // The newest CVSS version any source gives, as for a single advisory (severity.ts).
+    existing.cvss = betterCvss(existing.cvss, preferredCvss(advisory.severities));
     existing.severity = normalizedSeverity(existing.vendorSeverity, existing.cvss);
     existing.summary ??= advisory.summary;
     existing.description ??= advisory.details;

@@ -42,20 +42,21 @@ function cvssVersion(s: Severity): Cvss["version"] | undefined {
 
 const RANK: Record<Cvss["version"], number> = { "4.0": 4, "3.1": 3, "3.0": 2, "2.0": 1 };
 
+/** The preferred of two CVSS: the newer version, then a scored one, then the first. */
+export function betterCvss(a: Cvss | undefined, b: Cvss | undefined): Cvss | undefined {
+  if (!a || !b) return a ?? b;
+  if (RANK[b.version] > RANK[a.version]) return b;
+  if (RANK[b.version] === RANK[a.version] && a.score === undefined && b.score !== undefined) return b;
+  return a;
+}
+
 /** The preferred CVSS of a set: newest version, then a scored one, then the first source given. */
 export function preferredCvss(severities: Severity[]): Cvss | undefined {
   let best: Cvss | undefined;
   for (const s of severities) {
     const version = cvssVersion(s);
     if (!version) continue;
-    const candidate: Cvss = { version, vector: s.vector, score: s.score, source: s.source };
-    if (
-      !best ||
-      RANK[version] > RANK[best.version] ||
-      (RANK[version] === RANK[best.version] && best.score === undefined && s.score !== undefined)
-    ) {
-      best = candidate;
-    }
+    best = betterCvss(best, { version, vector: s.vector, score: s.score, source: s.source });
   }
   return best;
 }
