@@ -49,6 +49,16 @@ export function osEcosystem(os: OsRelease | undefined): string | undefined {
   }
 }
 
+/**
+ * Every key distro feeds may file this release under: osEcosystem's, and for Ubuntu also OSV's
+ * "Ubuntu:22.04:LTS" (the OSV schema makes the ":LTS" suffix mandatory for LTS releases).
+ */
+function osEcosystemKeys(os: OsRelease | undefined): string[] {
+  const key = osEcosystem(os);
+  if (!key) return [];
+  return os?.id === "ubuntu" ? [key, `${key}:LTS`] : [key];
+}
+
 interface Lookup {
   ecosystem: string;
   name: string;
@@ -56,26 +66,28 @@ interface Lookup {
 }
 
 /** The (ecosystem, name, version) keys under which feeds may list a package. */
-function lookups(pkg: InventoriedPackage, os: OsRelease | undefined): Lookup[] {
+function lookups(pkg: InventoriedPackage, osKeys: string[]): Lookup[] {
   const language = LANGUAGE_ECOSYSTEMS[pkg.ecosystem];
   if (language) return [{ ecosystem: language, name: pkg.name, version: pkg.version }];
-  const ecosystem = osEcosystem(os);
-  if (!ecosystem) return [];
-  switch (pkg.ecosystem) {
-    case "deb":
-      // Debian and Ubuntu track source packages and their versions (binNMU suffixes are not in the feeds).
-      return [{ ecosystem, name: pkg.source?.name ?? pkg.name, version: pkg.source?.version ?? pkg.version }];
-    case "apk":
-      return [{ ecosystem, name: pkg.source?.name ?? pkg.name, version: pkg.version }];
-    case "rpm": {
-      const keys = [{ ecosystem, name: pkg.name, version: pkg.version }];
-      if (pkg.source?.name && pkg.source.name !== pkg.name)
-        keys.push({ ecosystem, name: pkg.source.name, version: pkg.version });
-      return keys;
+  return osKeys.flatMap((ecosystem): Lookup[] => {
+    switch (pkg.ecosystem) {
+      case "deb":
+        // Debian and Ubuntu track source packages and their versions (binNMU suffixes are not in the feeds).
+        return [
+          { ecosystem, name: pkg.source?.name ?? pkg.name, version: pkg.source?.version ?? pkg.version },
+        ];
+      case "apk":
+        return [{ ecosystem, name: pkg.source?.name ?? pkg.name, version: pkg.version }];
+      case "rpm": {
+        const keys = [{ ecosystem, name: pkg.name, version: pkg.version }];
+        if (pkg.source?.name && pkg.source.name !== pkg.name)
+          keys.push({ ecosystem, name: pkg.source.name, version: pkg.version });
+        return keys;
+      }
+      default:
+        return [];
     }
-    default:
-      return [];
-  }
+  });
 }
 
 const CVE = /^CVE-\d{4}-\d+$/;
@@ -101,11 +113,12 @@ export function matchInventory(inventory: ImageInventory, db: VulnerabilityDatab
   const covered = db.ecosystems();
   const os = inventory.os;
   const osKey = osEcosystem(os);
+  const osKeys = osEcosystemKeys(os);
   const osPackages = inventory.packages.filter((p) => !LANGUAGE_ECOSYSTEMS[p.ecosystem]);
   if (osPackages.length > 0) {
     if (!os)
       warnings.push(`the operating system is unknown: ${osPackages.length} OS packages were not checked`);
-    else if (!osKey || !covered.has(osKey)) {
+    else if (!osKeys.some((k) => covered.has(k))) {
       warnings.push(
         `no vulnerability data for ${os.prettyName ?? `${os.id} ${os.versionId ?? ""}`.trim()} (${osKey ?? os.id}): ` +
           `its ${osPackages.length} OS packages were not checked`,
@@ -115,7 +128,7 @@ export function matchInventory(inventory: ImageInventory, db: VulnerabilityDatab
   const findings = new Map<string, Finding>();
   let unparsable = 0;
   for (const pkg of inventory.packages) {
-    for (const key of lookups(pkg, os)) {
+    for (const key of lookups(pkg, osKeys)) {
       const scheme: VersioningScheme | undefined = schemeForEcosystem(key.ecosystem);
       // No version (a Go main module built from a checkout) means nothing to compare, not a parse failure.
       if (!scheme || key.version === "") continue;
