@@ -15,9 +15,12 @@ export interface RangeVerdict {
 
 type Event = { kind: "introduced" | "fixed" | "last_affected" | "limit"; version: string };
 
+// Direct key tests: Object.entries allocated an array of pairs per event on every evaluation.
 function eventOf(e: RangeEvent): Event {
-  const [kind, version] = Object.entries(e)[0] as [Event["kind"], string];
-  return { kind, version };
+  if ("introduced" in e) return { kind: "introduced", version: e.introduced };
+  if ("fixed" in e) return { kind: "fixed", version: e.fixed };
+  if ("last_affected" in e) return { kind: "last_affected", version: e.last_affected };
+  return { kind: "limit", version: e.limit };
 }
 
 const ORDER: Record<Event["kind"], number> = { introduced: 0, fixed: 1, last_affected: 2, limit: 3 };
