@@ -33,6 +33,7 @@
  *   vulnerability carries the extension field `layerDiffID`, the diff id of the layer that introduced
  *   the package, which `withLayerVulnerabilities` maps onto `history`. Clients ignore unknown fields.
  * - `binaries` is null: the inventory records no binary files apart from the packages.
+ *   `vulnerabilities` and `packages` are null when empty, as the vendor's nil slices are.
  */
 import { ZERO_TIME } from "../api/schemas.js";
 import type { ImageConfig } from "../image/config.js";
@@ -497,12 +498,13 @@ export function buildImageScanResult(input: ImageScanInput): ImageScanResult {
     ...os,
     packageManager: hasPackageManager,
     missingDistroVulnCoverage: input.warnings.some((w) => COVERAGE_WARNING.test(w)),
-    vulnerabilities,
+    // Go's encoding of an empty slice field, as the vendor sends it: null.
+    vulnerabilities: vulnerabilities.length > 0 ? vulnerabilities : null,
     vulnerabilitiesCount: vulnerabilities.length,
     vulnerabilityDistribution: distribution,
     vulnerabilityRiskScore: riskScore(distribution),
     riskFactors: unionRiskFactors(vulnerabilities.map((v) => v.riskFactors)),
-    packages: packagesOf(input.inventory, input.findings, times),
+    packages: input.inventory.packages.length > 0 ? packagesOf(input.inventory, input.findings, times) : null,
     installedProducts: { osDistro: os.distro, hasPackageManager },
     err: input.error ?? "",
     scanWarnings: [...input.inventory.warnings, ...input.warnings],
