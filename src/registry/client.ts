@@ -383,6 +383,7 @@ export class RegistryClient {
   /** Every repository in /v2/_catalog, sorted and de-duplicated. */
   async listRepositories(options: PageOptions = {}): Promise<string[]> {
     const all = new Set<string>();
+    let pages = 0;
     try {
       for await (const page of this.paginate(
         "v2/_catalog",
@@ -391,13 +392,16 @@ export class RegistryClient {
         this.ctx,
         options,
       )) {
+        pages++;
         for (const repo of page) all.add(repo);
       }
     } catch (err) {
+      // Refused on the first page = no catalog here; a later page failing is an error of the listing.
       if (
-        err instanceof PermissionError ||
-        err instanceof NotFoundError ||
-        (err instanceof ProtocolError && err.status === 405)
+        pages === 0 &&
+        (err instanceof PermissionError ||
+          err instanceof NotFoundError ||
+          (err instanceof ProtocolError && err.status === 405))
       ) {
         throw new UnsupportedError(
           this.ctx,
@@ -408,6 +412,18 @@ export class RegistryClient {
       throw err;
     }
     return [...all].sort();
+  }
+
+  /**
+   * Checks access the way `docker login` does: GET /v2/ with the Authorization for no scope (Basic,
+   * or a token, which a token server issues only to valid credentials). Rejected credentials are an
+   * AuthError naming the registry.
+   */
+  async login(signal?: AbortSignal): Promise<void> {
+    const url = await this.endpoint("v2/", signal);
+    const res = await this.send({ method: "GET", url, signal }, [], this.ctx);
+    if (res.status !== 200) throw await this.failure(res, this.ctx, "checking access");
+    await res.body.dump().catch(() => undefined);
   }
 
   /** Tags of a repository, sanitised (no nulls, digests or invalid names), without signature/attestation tags. */

@@ -1,0 +1,16 @@
+/**
+ * The registry providers by specification `version` code (spec section 8). One entry per registry
+ * product; Docker Hub, ECR, ACR, GCR/GAR, GitLab, Harbor, Quay, Artifactory, Nexus and the others
+ * join here as their providers land (issue 6).
+ */
+import { dockerV2Provider } from "./docker-v2.js";
+import type { RegistryProvider } from "./provider.js";
+
+export const providers: readonly RegistryProvider[] = [dockerV2Provider];
+
+const byType = new Map<string, RegistryProvider>(providers.map((provider) => [provider.type, provider]));
+
+/** The provider for a specification's `version`, or undefined when no provider handles it yet. */
+export function providerFor(type: string): RegistryProvider | undefined {
+  return byType.get(type);
+}
