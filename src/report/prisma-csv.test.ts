@@ -83,7 +83,7 @@ describe("registryCsv", () => {
       "OS finding: binary package, source package, quoted multi-line description, no publication date",
       zlibUnfixed,
       `${prefix},,CVE-2023-45853,46,OS,critical,zlib1g,zlib,1:1.2.13.dfsg-1,Zlib,9.80,open,` +
-        `Critical severity; Remote execution; Attack complexity: low; Attack vector: network,,` +
+        `Attack complexity: low; Attack vector: network; Critical severity; Remote execution,,` +
         `"MiniZip in zlib through 1.3 has an integer overflow and resultant heap-based buffer overflow in zipOpenNewFileInZip4_64.\nSecond line.",` +
         `,0,,,2024-04-30 12:00:00.250,,\r\n`,
     ],
@@ -92,7 +92,7 @@ describe("registryCsv", () => {
       glibcWontFix,
       `${prefix},,CVE-2019-1010022,46,OS,unimportant,libc6,glibc,2.36-9+deb12u7,` +
         `"GPL-2.0-or-later, LGPL-2.1-or-later",9.80,will not fix,` +
-        `Remote execution; Attack complexity: low; Attack vector: network,,GNU Libc stack guard protection bypass,` +
+        `Attack complexity: low; Attack vector: network; Remote execution,,GNU Libc stack guard protection bypass,` +
         `,0,,,2024-04-30 12:00:00.250,,\r\n`,
     ],
     [
@@ -100,7 +100,7 @@ describe("registryCsv", () => {
       log4shell,
       `${prefix},,CVE-2021-44228,47,jar,critical,org.apache.logging.log4j:log4j-core,,2.14.1,` +
         `"Apache License, Version 2.0",10.00,fixed in 2.15.0,` +
-        `Critical severity; Has fix; Remote execution; Attack complexity: low; Attack vector: network,,` +
+        `Attack complexity: low; Attack vector: network; Critical severity; Has fix; Remote execution,,` +
         `"Apache Log4j2 2.0-beta9 through 2.15.0 JNDI features used in configuration, log messages, and parameters do not protect against attacker controlled LDAP and other JNDI related endpoints.",` +
         `,0,,2021-12-10 10:15:09.000,2024-04-30 12:00:00.250,,\r\n`,
     ],
@@ -108,7 +108,7 @@ describe("registryCsv", () => {
       "quotes doubled, and a formula start defused",
       wsFormula,
       `${prefix},,CVE-2016-10542,49,nodejs,high,ws,,1.1.0,"(MIT OR Apache-2.0), BSD",7.50,fixed in 1.1.1,` +
-        `High severity; Has fix; DoS - High; Attack complexity: low; Attack vector: network,,` +
+        `Attack complexity: low; Attack vector: network; DoS - High; Has fix; High severity,,` +
         `"'=HYPERLINK(""https://evil.example"",""DoS, in ws"") ""ping"" frames",` +
         `,0,,,2024-04-30 12:00:00.250,,\r\n`,
     ],

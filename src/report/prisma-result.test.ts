@@ -251,7 +251,7 @@ describe("buildImageScanResult: identity and image fields", () => {
       workingDir: "/app",
       os: "linux",
     });
-    assert.deepEqual(nodeApp.labels, ["org.opencontainers.image.version:1.0", "maintainer:ops"]);
+    assert.deepEqual(nodeApp.labels, ["maintainer:ops", "org.opencontainers.image.version:1.0"]);
   });
 
   it("vendor zero values for what a registry scan does not produce", () => {
@@ -709,7 +709,7 @@ describe("projectFields", () => {
       {
         _id: nodeApp._id,
         repoTag: { registry: "127.0.0.1:5000", tag: "1.0" },
-        labels: ["org.opencontainers.image.version:1.0", "maintainer:ops"],
+        labels: ["maintainer:ops", "org.opencontainers.image.version:1.0"],
       },
     ],
     [["hosts"], { _id: nodeApp._id, hosts: {} }],

@@ -457,7 +457,10 @@ function baseResult(
     layers: diffIds,
     topLayer: diffIds.at(-1) ?? "",
     image: imageDetails(created, identity?.os ?? config?.os, runtime),
-    labels: Object.entries(runtime?.labels ?? {}).map(([key, value]) => `${key}:${value}`),
+    // Sorted: the vendor builds them from a Go map, whose order means nothing.
+    labels: Object.entries(runtime?.labels ?? {})
+      .map(([key, value]) => `${key}:${value}`)
+      .sort(),
     installedProducts: { osDistro: "", hasPackageManager: false },
     instances: [
       { image: fullName, host: context.hostname, modified: goTime(context.scanTime), registry, repo, tag },

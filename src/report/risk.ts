@@ -6,9 +6,10 @@
  * - a raw severity outside the §6.10 table (a feed's own word such as "unknown") is rated by the
  *   finding's CVSS score, and `low` when it has none: every finding lands in one of the four
  *   buckets, so the distribution's total equals the vulnerability count;
- * - `vulnerabilityRiskScore` = critical·1,000,000 + high·10,000 + medium·100 + low. It reproduces both
- *   observed values (2 high + 17 low → 20017; 2 high + 2 medium + 18 low → 20218) and keeps "the
- *   leading digit tracks the highest severity" while a bucket holds fewer than 100 findings;
+ * - `vulnerabilityRiskScore` = critical·1,000,000 + high·10,000 + medium·100 + low, with high, medium
+ *   and low each counted up to 99. It reproduces both observed values (2 high + 17 low → 20017;
+ *   2 high + 2 medium + 18 low → 20218), and the cap keeps "the leading digits track the highest
+ *   severity" for any counts: 130 low findings never outrank one medium (a real node-app scan has 130);
  * - CVE-derived risk factors come from the CVSS base vector (any version): `Attack vector: network`
  *   (AV:N), `Attack complexity: low` (AC:L), `Remote execution` (network vector with high
  *   confidentiality and integrity impact), `DoS - High` / `DoS - Low` (availability is the only
@@ -79,12 +80,16 @@ export function distributionOf(severities: Iterable<PrismaSeverity>): Distributi
   return distribution;
 }
 
+/** Counts above this stop adding to a lower bucket's digits, so they cannot carry into the next one. */
+const BUCKET_CAP = 99;
+
 export function riskScore(distribution: Distribution): number {
+  const capped = (count: number) => Math.min(count, BUCKET_CAP);
   return (
     distribution.critical * 1_000_000 +
-    distribution.high * 10_000 +
-    distribution.medium * 100 +
-    distribution.low
+    capped(distribution.high) * 10_000 +
+    capped(distribution.medium) * 100 +
+    capped(distribution.low)
   );
 }
 
@@ -115,7 +120,7 @@ function impact(metrics: Map<string, string>, v3Name: string, v4Name: string): "
   return "none";
 }
 
-/** The CVE-derived risk factors of one finding, in the order the vendor lists them. */
+/** The CVE-derived risk factors of one finding. */
 export function findingRiskFactors(finding: Finding, severity: PrismaSeverity, scanTime: Date): RiskFactors {
   const names: string[] = [];
   const severityFactor = SEVERITY_FACTORS[severity];
@@ -141,15 +146,14 @@ export function findingRiskFactors(finding: Finding, severity: PrismaSeverity, s
   return factorsOf(names);
 }
 
+/** Names in sorted order, as Go's encoding/json writes map keys (and the vendor's responses show). */
 export function factorsOf(names: Iterable<string>): RiskFactors {
   const factors: RiskFactors = {};
-  for (const name of names) factors[name] = {};
+  for (const name of [...new Set(names)].sort()) factors[name] = {};
   return factors;
 }
 
-/** Every factor any of the given sets holds, names sorted (the image-level `riskFactors`). */
+/** Every factor any of the given sets holds (the image-level `riskFactors`). */
 export function unionRiskFactors(sets: Iterable<RiskFactors>): RiskFactors {
-  const names = new Set<string>();
-  for (const set of sets) for (const name of Object.keys(set)) names.add(name);
-  return factorsOf([...names].sort());
+  return factorsOf([...sets].flatMap((set) => Object.keys(set)));
 }
