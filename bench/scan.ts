@@ -13,7 +13,8 @@
  * image's stored inventory (the last round's cache dir, `InventoryStore`) is matched against the new
  * database in this process: no registry request, no layer read. One untimed warm-up per image, then
  * `--rounds` timed runs; the time is split into loading the stored inventory (open the store, read and
- * gunzip the row) and opening the database and matching.
+ * gunzip the row) and opening the database and matching. With `--cli-root`, the re-match (this
+ * process) still runs this checkout's matcher against the other checkout's database.
  */
 import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
@@ -25,7 +26,7 @@ import { RegistryClient } from "../src/registry/client.js";
 import { InventoryStore } from "../src/store/inventories.js";
 import { Store } from "../src/store/store.js";
 import { VulnerabilityDatabase } from "../src/vulndb/database.js";
-import { sharedDir } from "../test/harness/paths.js";
+import { repoRoot, sharedDir } from "../test/harness/paths.js";
 import { type RunningRegistry, startRegistry } from "../test/harness/registry.js";
 import { ensureSeededStorage } from "../test/harness/seed.js";
 import type { BenchContext, BenchModule, BenchResult } from "./lib/bench.js";
@@ -47,6 +48,8 @@ export const description =
 
 export const options = {
   cli: { type: "string", default: "auto" },
+  /** Another checkout whose CLI to measure (e.g. a `git archive` of a commit, while the working tree does not build). */
+  "cli-root": { type: "string", default: "" },
   mirror: { type: "string", default: "" },
   "no-big": { type: "boolean", default: false },
   /** Comma-separated image names (repository:tag) to measure instead of all of them. */
@@ -192,7 +195,8 @@ async function rematch(cacheDir: string, digest: string, dbFile: string): Promis
 export async function run(ctx: BenchContext): Promise<BenchResult> {
   const mirror = path.resolve(String(ctx.options.mirror || path.join(sharedDir, "vulndata")));
   if (!existsSync(mirror)) throw new Error(`--mirror ${mirror} does not exist`);
-  const cli = await prepareCli(String(ctx.options.cli ?? "auto"), ctx.progress);
+  const cliRoot = path.resolve(String(ctx.options["cli-root"] || repoRoot));
+  const cli = await prepareCli(String(ctx.options.cli ?? "auto"), ctx.progress, cliRoot);
   ctx.progress(`CLI: ${cli.how}`);
   ctx.progress("seeded storage (built once, minutes the first time)…");
   const registry: RunningRegistry = await startRegistry({

@@ -158,7 +158,7 @@ interface OsvRecord {
   affected: {
     package: { ecosystem: string; name: string };
     ranges?: { type: string; events: OsvEvent[] }[];
-    database_specific?: { vulnerable_versions?: string };
+    database_specific?: { vulnerable_versions?: string; patched_versions?: string };
   }[];
   severity?: { type: string; score: string }[];
 }
@@ -219,6 +219,8 @@ interface NpmRow {
   record: string;
   /** The WG's own range string. */
   vulnerable: string;
+  /** The WG's patched_versions, where the fix comes from it (a `<=x` range names none itself). */
+  patched?: string;
   /** The finding's id: the record's CVE when it has one. */
   id: string;
   fixed: string[];
@@ -256,16 +258,17 @@ const NPM_EXPECTED: NpmRow[] = [
     fixed: ["4.17.19"],
     state: "fixed",
   },
-  // "Sanitization bypass using HTML Entities": <=0.3.5 (last_affected 0.3.5) holds 0.3.5; the OSV
-  // form names no fixed version, though the WG's patched_versions says >=0.3.6.
+  // "Sanitization bypass using HTML Entities": <=0.3.5 (last_affected 0.3.5) holds 0.3.5; the range
+  // names no fixed version, the WG's patched_versions >=0.3.6 does.
   {
     pkg: "marked",
     version: "0.3.5",
     record: "NSWG-ECO-101",
     vulnerable: "<=0.3.5",
+    patched: ">=0.3.6",
     id: "NSWG-ECO-101",
-    fixed: [],
-    state: "affected",
+    fixed: ["0.3.6"],
+    state: "fixed",
   },
   // "mixin-deep prototype pollution" (CVE-2018-3719): <1.3.1 holds 1.3.0.
   {
@@ -288,15 +291,16 @@ const NPM_EXPECTED: NpmRow[] = [
     state: "fixed",
   },
   // "DoS due to excessively large websocket message": <=1.1.0 (last_affected) holds 1.1.0 exactly;
-  // no fixed version in the OSV form (patched_versions: >=1.1.1).
+  // the fix from patched_versions >=1.1.1.
   {
     pkg: "ws",
     version: "1.1.0",
     record: "NSWG-ECO-120",
     vulnerable: "<=1.1.0",
+    patched: ">=1.1.1",
     id: "NSWG-ECO-120",
-    fixed: [],
-    state: "affected",
+    fixed: ["1.1.1"],
+    state: "fixed",
   },
 ];
 
@@ -417,12 +421,14 @@ describe("node-app:1.0: exact findings", { timeout: 60_000 }, () => {
         expected !== undefined || row.deleted === true,
         `${r.id} on ${row.pkg}@${row.version}`,
       );
-      if (expected)
-        assert.deepEqual(
-          verdicts.flatMap((v) => (v?.fixed ? [v.fixed] : [])),
-          expected.fixed,
-          r.id,
-        );
+      if (expected) {
+        const fromRanges = verdicts.flatMap((v) => (v?.fixed ? [v.fixed] : []));
+        // Without a fixed event, the fix is patched_versions' ">=x", as the WG wrote it.
+        const patched = entry?.database_specific?.patched_versions;
+        assert.equal(fromRanges.length > 0 ? undefined : patched, expected.patched, r.id);
+        const fromPatched = /^>=\s*(\S+)$/.exec(patched ?? "")?.[1];
+        assert.deepEqual(fromRanges.length > 0 ? fromRanges : [fromPatched], expected.fixed, r.id);
+      }
     }
 
     const npm = doc.findings.filter((f) => f.package.ecosystem === "npm");
@@ -852,15 +858,12 @@ describe("CLI output formats and policy flags (node-app:1.0)", { timeout: 60_000
     }
   });
 
-  test("--ignore-unfixed drops exactly the two last_affected npm records (no fixed version stated)", async () => {
+  test("--ignore-unfixed drops nothing: every finding states a fix (the two `<=x` npm records through patched_versions)", async () => {
     const { doc: all } = await nodeApp();
+    assert.ok(all.findings.every((f) => f.state === "fixed" && f.fixedVersions.length > 0));
     const { doc } = await scanJson("node-app:1.0", ["--ignore-unfixed"]);
-    assert.deepEqual(
-      doc.ignored.map((i) => `${i.kind} ${i.finding.package.name} ${i.finding.id} ${i.finding.state}`).sort(),
-      ["unfixed marked NSWG-ECO-101 affected", "unfixed ws NSWG-ECO-120 affected"],
-    );
-    assert.equal(doc.findings.length, all.findings.length - 2);
-    assert.ok(doc.findings.every((f) => f.state === "fixed" && f.fixedVersions.length > 0));
+    assert.deepEqual(doc.ignored, []);
+    assert.deepEqual(doc.findings, all.findings);
   });
 
   test(".trivyignore in the working directory: a rule until 2999 applies, one that expired in 2020 does not and warns", async () => {

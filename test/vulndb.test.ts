@@ -65,6 +65,8 @@ const README_COUNTS: Record<string, number> = {
   "nodejs-core": 171,
   rubysec: 1381,
   friendsofphp: 1592,
+  // debian/security-tracker-data-2023-04-02.tar.xz: 5,406 DSA and 3,534 DLA entries, one advisory each.
+  "debian-tracker": 5406 + 3534,
 };
 
 /** "Newest record" per README row, where the README gives a date. */
@@ -74,6 +76,7 @@ const README_NEWEST: Record<string, string> = {
   "osv-AlmaLinux": "2026-08-21",
   rubysec: "2026-08-18",
   friendsofphp: "2026-08-05",
+  "debian-tracker": "2023-04-01",
   // The Go records' own dates are unset; commit-dates.tsv (newest commit 2026-08-21) fills them.
   "osv-Go": "2026-08-21",
 };
@@ -81,10 +84,10 @@ const README_NEWEST: Record<string, string> = {
 /**
  * What the snapshot lacks (its README, "Not included"): OSV zips for GHSA-only ecosystems (Maven,
  * NuGet; Packagist and RubyGems come from FriendsOfPHP and rubysec instead), Rocky Linux, Red Hat,
- * SUSE/openSUSE, Debian, Ubuntu and Alpine OSV, and the Debian tracker JSON.
+ * SUSE/openSUSE, Debian, Ubuntu and Alpine OSV. The Debian tracker JSON is missing too, but the
+ * debian-tracker source reads the mirror's DSA/DLA list tarball instead (and warns that it did).
  */
 const UNAVAILABLE = [
-  "debian-tracker",
   "osv-Alpine",
   "osv-Debian",
   "osv-Maven",
@@ -305,7 +308,7 @@ describe("the atomic swap", { timeout: 60_000 }, () => {
 
 describe("--source and --only", { timeout: 60_000 }, () => {
   test("--source NAME=PATH reads that source from the path given, mirror or not", async () => {
-    // The npm zip under another name, and the Debian DSA/DLA lists, which no default mirror path names.
+    // The npm zip under another name, and the Debian DSA/DLA list tarball given as a file of its own.
     const copy = path.join(tmp, "feeds", "npm-advisories.zip");
     await fs.mkdir(path.dirname(copy), { recursive: true });
     await fs.copyFile(path.join(vulndataDir, "osv/npm/all.zip"), copy);

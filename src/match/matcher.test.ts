@@ -509,6 +509,73 @@ describe("language ecosystems and runtimes", () => {
   });
 });
 
+/** osv-npm NSWG-ECO-332 (yui) as osv.ts converts it: `>=3.0.0 <=3.9.1 || =3.10.2`, patched `=3.10.1 || >=3.10.3`. */
+const YUI_NSWG_ECO_332 = advisory({
+  id: "NSWG-ECO-332",
+  source: "osv-npm",
+  aliases: ["CVE-2013-4939", "CVE-2013-4940", "CVE-2013-4941", "CVE-2013-4942"],
+  affected: [
+    {
+      ecosystem: "npm",
+      name: "yui",
+      ranges: [
+        { scheme: "semver", events: [{ introduced: "3.0.0" }, { last_affected: "3.9.1" }] },
+        { scheme: "semver", events: [{ introduced: "3.10.2" }, { last_affected: "3.10.2" }] },
+      ],
+      fixedVersions: ["3.10.1", "3.10.3"],
+    },
+  ],
+});
+/** osv-npm NSWG-ECO-13 (hubot-scripts): `<= 2.4.3`, patched `> 2.4.3`, which names no version. */
+const HUBOT_NSWG_ECO_13 = advisory({
+  id: "NSWG-ECO-13",
+  source: "osv-npm",
+  aliases: ["CVE-2013-7378"],
+  affected: [
+    {
+      ecosystem: "npm",
+      name: "hubot-scripts",
+      ranges: [{ scheme: "semver", events: [{ introduced: "0" }, { last_affected: "2.4.3" }] }],
+    },
+  ],
+});
+
+describe("npm ranges ending in last_affected: the fix the record states beside them", () => {
+  const db = database([YUI_NSWG_ECO_332, HUBOT_NSWG_ECO_13]);
+  const npm = (name: string, version: string) => pkg("npm", name, version);
+  const cases: [string, string, string[]][] = [
+    // The first stated fix above the installed version: 3.10.1 for the 3.0–3.9.1 line…
+    ["yui", "3.5.0", ["yui@3.5.0 CVE-2013-4939 fixed [3.10.1]"]],
+    // …and 3.10.3 for 3.10.2, where 3.10.1 is below the installed version.
+    ["yui", "3.10.2", ["yui@3.10.2 CVE-2013-4939 fixed [3.10.3]"]],
+    // Between the ranges, and above them: not affected, whatever fixedVersions says.
+    ["yui", "3.10.1", []],
+    ["yui", "3.10.3", []],
+    // No stated version ("> 2.4.3" names none): affected, no invented fix.
+    ["hubot-scripts", "2.4.3", ["hubot-scripts@2.4.3 CVE-2013-7378 affected []"]],
+    ["hubot-scripts", "2.4.4", []],
+  ];
+  for (const [name, version, expected] of cases) {
+    test(`${name}@${version}`, () => {
+      assert.deepEqual(
+        rows(matchInventory(inventory(undefined, [npm(name, version)]), db).findings),
+        expected,
+      );
+    });
+  }
+
+  test("matching again on the same handle (rows cached from the second lookup on) changes nothing", () => {
+    const inv = inventory(undefined, [
+      npm("yui", "3.5.0"),
+      npm("yui", "3.10.2"),
+      npm("hubot-scripts", "1.0.0"),
+    ]);
+    const first = matchInventory(inv, db);
+    assert.equal(first.findings.length, 3);
+    for (let i = 0; i < 3; i++) assert.deepEqual(matchInventory(inv, db), first);
+  });
+});
+
 describe("one CVE from two sources: one finding", () => {
   // The tracker's CVE entry says postponed, the DSA fixes it; the DSA carries a CVSS v3.1 score, the
   // enrichment only v2.0 for the CVE.

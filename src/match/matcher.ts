@@ -137,9 +137,9 @@ export function matchInventory(inventory: ImageInventory, db: VulnerabilityDatab
         continue;
       }
       for (const match of db.affected(key.ecosystem, key.name)) {
-        if (match.advisory.withdrawn) continue;
+        // The verdict first: it needs only the entry, the withdrawn check reads the whole advisory.
         const verdict = verdictFor(match, key.version, scheme);
-        if (!verdict) continue;
+        if (!verdict || match.advisory.withdrawn) continue;
         record(findings, pkg, match, verdict, db);
       }
     }
@@ -170,7 +170,15 @@ function verdictFor(
   }
   const verdict = evaluate(entry, version, schemeFor, scheme);
   if (!verdict.affected) return undefined;
-  return { state: verdict.fixed.length > 0 ? "fixed" : (entry.state ?? "affected"), fixed: verdict.fixed };
+  const fixed = verdict.fixed.length > 0 ? verdict.fixed : statedFix(entry.fixedVersions, version, scheme);
+  return { state: fixed.length > 0 ? "fixed" : (entry.state ?? "affected"), fixed };
+}
+
+/** The first of the entry's separately stated fixed versions above the installed one (none: []). */
+function statedFix(fixedVersions: string[] | undefined, version: string, scheme: VersioningScheme): string[] {
+  const above = (fixedVersions ?? []).filter((v) => scheme.isValid(v) && scheme.compare(v, version) > 0);
+  above.sort((a, b) => scheme.compare(a, b));
+  return above.slice(0, 1);
 }
 
 function record(

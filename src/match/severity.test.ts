@@ -1,8 +1,9 @@
 /**
  * Severity per ../shared/spec/prisma-registry-api.md §6.10: the vendor's term first, else the CVSS
  * base score of the newest CVSS version (v4.0 > v3.1 > v3.0 > v2.0), in the bands 0–3.9 low,
- * 4–6.9 medium, 7–8.9 high, 9–10 critical. shipshape keeps two levels finer than the spec's four
- * (negligible, and unknown for "not assessed"), which the API folds into `low` (SPEC_BUCKET below).
+ * 4–6.9 medium, 7–8.9 high, 9–10 critical. shipshape keeps two levels beside the spec's four
+ * (negligible for "assessed as no real impact", unknown for "neither a term nor a score"), which
+ * the API folds into `low` (SPEC_BUCKET below).
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -40,12 +41,12 @@ describe("vendor terms (§6.10 table)", () => {
     });
   }
 
-  test("shipshape's finer levels: Debian unimportant and Ubuntu negligible are negligible, unassigned is unknown", () => {
+  test("shipshape's levels: Debian unimportant and Ubuntu negligible stay negligible, unassigned terms are low", () => {
     const rows: [string, NormalizedSeverity | undefined][] = [
       ["unimportant", "negligible"],
       ["negligible", "negligible"],
-      ["unassigned", "unknown"],
-      ["not yet assigned", "unknown"],
+      ["unassigned", "low"],
+      ["not yet assigned", "low"],
       ["unknown", "unknown"],
       ["important", "high"],
       ["moderate", "medium"],
@@ -67,6 +68,15 @@ describe("vendor terms (§6.10 table)", () => {
     assert.equal(normalizedSeverity("low", cvss(9.8)), "low");
     assert.equal(normalizedSeverity("important", cvss(3.1)), "high");
     assert.equal(normalizedSeverity("unimportant", cvss(9.8)), "negligible");
+  });
+
+  test('"unassigned" and "not yet assigned" are terms of the table: low, whatever CVSS says (no fall-back)', () => {
+    const cvss = (score: number) => ({ version: "3.1" as const, vector: "CVSS:3.1/…", score, source: "nvd" });
+    for (const term of ["unassigned", "not yet assigned", "Not Yet Assigned"]) {
+      assert.equal(normalizedSeverity(term, cvss(9.8)), "low", term);
+      assert.equal(normalizedSeverity(term, cvss(5.0)), "low", term);
+      assert.equal(normalizedSeverity(term, undefined), "low", term);
+    }
   });
 
   test("no vendor term, or one that says nothing: the CVSS score decides", () => {

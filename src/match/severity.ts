@@ -2,6 +2,12 @@
  * Severity as ../shared/spec/prisma-registry-api.md §6.10 describes it: the vendor's term first,
  * else the CVSS base score of the newest CVSS version available (v4.0 > v3.1 > v3.0 > v2.0), in
  * bands 0–3.9 low, 4–6.9 medium, 7–8.9 high, 9–10 critical.
+ *
+ * §6.10's table puts "unimportant, unassigned, negligible, not yet assigned, low" in `low`. Our six
+ * levels keep one step below it: "unimportant" (Debian) and "negligible" (Ubuntu) are assessments of
+ * no practical impact and stay `negligible`, which the API folds into `low`; "unassigned" and
+ * "not yet assigned" are `low` as the table says, not a fall back to CVSS. The raw term stays on the
+ * finding (`vendorSeverity`). "unknown" is no term of the table: the CVSS score decides.
  */
 import type { Severity } from "../vulndb/types.js";
 import type { Cvss, NormalizedSeverity } from "./types.js";
@@ -13,10 +19,10 @@ const VENDOR_TERMS: Record<string, NormalizedSeverity> = {
   medium: "medium",
   moderate: "medium",
   low: "low",
+  unassigned: "low",
+  "not yet assigned": "low",
   negligible: "negligible",
   unimportant: "negligible",
-  unassigned: "unknown",
-  "not yet assigned": "unknown",
   unknown: "unknown",
 };
 
@@ -51,7 +57,7 @@ export function betterCvss(a: Cvss | undefined, b: Cvss | undefined): Cvss | und
 }
 
 /** The preferred CVSS of a set: newest version, then a scored one, then the first source given. */
-export function preferredCvss(severities: Severity[]): Cvss | undefined {
+export function preferredCvss(severities: readonly Severity[]): Cvss | undefined {
   let best: Cvss | undefined;
   for (const s of severities) {
     const version = cvssVersion(s);

@@ -45,6 +45,11 @@ export interface AffectedPackage {
   ranges: AffectedRange[];
   /** Explicitly listed affected versions (OSV `versions`). */
   versions?: string[] | undefined;
+  /**
+   * Fixed versions the feed states apart from the range events (npm `patched_versions` beside a
+   * `last_affected` range): reported for a version the ranges find affected without naming a fix.
+   */
+  fixedVersions?: string[] | undefined;
   /** For distro entries without a fixed version: what the distro says. Absent means "the ranges say it all". */
   state?: FixState | undefined;
   /** Go: affected symbols or packages, when given (kept for reports). */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -28,6 +28,9 @@ async function collect(iterable: AsyncIterable<Advisory>): Promise<Advisory[]> {
   for await (const a of iterable) out.push(a);
   return out;
 }
+
+const ONLY_LISTS =
+  "only DSA/DLA advisory lists were read, no tracker JSON: CVEs fixed without an advisory, and open ones, are not covered";
 
 const byIdOf = (advisories: Advisory[], id: string) => advisories.find((a) => a.id === id);
 
@@ -146,9 +149,9 @@ describe("tracker JSON", () => {
         ranges: [{ scheme: "dpkg", events: [{ introduced: "0" }, { fixed: "1.6.0.2-1" }] }],
       })),
     });
-    // fixed_version "0": never vulnerable in those releases; urgency unimportant → negligible.
+    // fixed_version "0": never vulnerable in those releases; urgency "unimportant", kept as the tracker says it.
     const never = byId.get("CVE-2007-2383");
-    assert.equal(never?.vendorSeverity, "negligible");
+    assert.equal(never?.vendorSeverity, "unimportant");
     assert.deepEqual(
       never?.affected.map((a) => [a.ecosystem, a.state, a.ranges.length]),
       [
@@ -158,8 +161,9 @@ describe("tracker JSON", () => {
         ["Debian:sid", "not_affected", 0],
       ],
     );
+    // Every release entry says "not yet assigned" (or end-of-life, which is no urgency): that term stays.
     const chromium = byId.get("CVE-2022-0456");
-    assert.equal(chromium?.vendorSeverity, undefined);
+    assert.equal(chromium?.vendorSeverity, "not yet assigned");
     assert.deepEqual(
       chromium?.affected.map((a) => [a.ecosystem, a.state ?? fixedOf(a)]),
       [
@@ -367,6 +371,7 @@ describe("DSA/DLA lists", () => {
     // The one defect of the 2023 lists: DSA-423 names the package where the version belongs.
     assert.deepEqual(warnings, [
       `${TARBALL}:data/DSA/list:17244: "kernel-image-2.4.17-ia64" is not a Debian version (kernel-image-2.4.17-ia64 in woody); skipped`,
+      ONLY_LISTS,
     ]);
     assert.deepEqual(byIdOf(advisories, "DSA-423")?.affected, []);
     assert.equal(advisories.filter((a) => a.id.startsWith("DSA-")).length, 5406);
@@ -439,6 +444,81 @@ describe("DSA/DLA lists", () => {
     assert.match(byId.get("DSA-1605-1")?.details ?? "", /^<unfixed> \(backport too complicated/);
   });
 
+  test("--mirror: the mirror's debian/ folder as ../shared/vulndata lays it out (the tarball), no bookworm", {
+    skip: !existsSync(TARBALL),
+  }, async () => {
+    const warnings: string[] = [];
+    const folder = path.dirname(TARBALL);
+    const advisories = await collect(
+      debianTrackerSource.read([{ path: folder, origin: "mirror" }], { warn: (m) => warnings.push(m) }),
+    );
+    assert.equal(advisories.length, 5406 + 3534);
+    assert.deepEqual(warnings.slice(1), [ONLY_LISTS]);
+    // The 2023 copy predates bookworm's release: no Debian:12 entry, so bookworm images keep the
+    // matcher's no-data warning; bullseye (11), stable then, has entries.
+    const releases = new Set(advisories.flatMap((a) => a.affected.map((e) => e.ecosystem)));
+    assert.equal(releases.has("Debian:12"), false);
+    assert.equal(releases.has("Debian:11"), true);
+  });
+
+  test("a folder: tracker JSON and lists chosen by name, other files ignored, own inputs read once", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "shipshape-debian-folder-"));
+    try {
+      const list = [
+        "[29 Mar 2023] DSA-5380-1 xorg-server - security update",
+        "\t{CVE-2023-1393}",
+        "\t[bullseye] - xorg-server 2:1.20.11-1+deb11u6",
+        "",
+      ].join("\n");
+      mkdirSync(path.join(dir, "data", "DSA"), { recursive: true });
+      writeFileSync(path.join(dir, "data", "DSA", "list"), list);
+      writeFileSync(path.join(dir, "tracker.json"), readFileSync(FIXTURE));
+      // A checkout's data/config.json is JSON but not the tracker's: not read.
+      writeFileSync(path.join(dir, "data", "config.json"), '{"distributions": {}}');
+      writeFileSync(path.join(dir, "README"), "not a feed");
+      const warnings: string[] = [];
+      const viaFolder = await collect(
+        debianTrackerSource.read([{ path: dir, origin: "folder" }], { warn: (m) => warnings.push(m) }),
+      );
+      const viaFiles = await collect(
+        debianTrackerSource.read(
+          [
+            { path: path.join(dir, "tracker.json"), origin: "json" },
+            { path: path.join(dir, "data", "DSA", "list"), origin: "list" },
+          ],
+          { warn: () => undefined },
+        ),
+      );
+      assert.deepEqual(viaFolder.map((a) => a.id).sort(), viaFiles.map((a) => a.id).sort());
+      assert.ok(!warnings.includes(ONLY_LISTS), "the tracker JSON was read");
+      // The list given as an input of its own besides the folder: still one advisory per entry.
+      const both = await collect(
+        debianTrackerSource.read(
+          [
+            { path: dir, origin: "folder" },
+            { path: path.join(dir, "data", "DSA", "list"), origin: "list" },
+          ],
+          { warn: () => undefined },
+        ),
+      );
+      assert.equal(both.length, viaFolder.length);
+      const empty = mkdtempSync(path.join(tmpdir(), "shipshape-debian-empty-"));
+      const none: string[] = [];
+      assert.deepEqual(
+        await collect(
+          debianTrackerSource.read([{ path: empty, origin: "e" }], { warn: (m) => none.push(m) }),
+        ),
+        [],
+      );
+      assert.deepEqual(none, [
+        `${empty}: no tracker JSON, DSA/DLA list or archive of them inside; nothing read`,
+      ]);
+      rmSync(empty, { recursive: true, force: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("advisoryListsIn reads the lists out of a checkout tarball", {
     skip: !existsSync(TARBALL),
   }, async () => {
@@ -462,15 +542,15 @@ describe("mapping helpers", () => {
   test("urgencies", () => {
     assert.equal(urgencySeverity("high**"), "high");
     assert.equal(urgencySeverity("medium*"), "medium");
-    assert.equal(urgencySeverity("unimportant"), "negligible");
-    assert.equal(urgencySeverity("not yet assigned"), undefined);
+    assert.equal(urgencySeverity("unimportant"), "unimportant");
+    assert.equal(urgencySeverity("Not yet assigned"), "not yet assigned");
     assert.equal(urgencySeverity("end-of-life"), undefined);
     assert.equal(urgencySeverity(7), undefined);
   });
 
-  test("inputs: the JSON feed, DSA and DLA lists optional", () => {
+  test("inputs: the JSON feed (in a mirror, the debian/ folder), DSA and DLA lists optional", () => {
     assert.deepEqual(debianTrackerSource.inputs, [
-      { url: "https://security-tracker.debian.org/tracker/data/json", mirrorPath: "debian/tracker.json" },
+      { url: "https://security-tracker.debian.org/tracker/data/json", mirrorPath: "debian" },
       {
         url: "https://salsa.debian.org/security-tracker-team/security-tracker/-/raw/master/data/DSA/list",
         mirrorPath: "debian/DSA/list",
@@ -482,6 +562,6 @@ describe("mapping helpers", () => {
         optional: true,
       },
     ]);
-    assert.equal(debianTrackerSource.version, 1);
+    assert.equal(debianTrackerSource.version, 2);
   });
 });

@@ -27,15 +27,23 @@
  *   security update planned; Grype shows these as "won't fix", Trivy as "affected"), else
  *   "affected".
  * - `vendorSeverity`: the highest urgency over the advisory's release entries, "**"/"*" markers
- *   (NVD-derived) dropped; "unimportant" → "negligible" (reported, lowest priority, as Trivy's Low
- *   and Grype's Negligible); "not yet assigned" and "end-of-life" carry no severity.
+ *   (NVD-derived) dropped, the tracker's term kept ("unimportant", "not yet assigned" included: the
+ *   matcher normalizes them per the Prisma API spec §6.10); "end-of-life" carries no severity.
  * - DSA/DLA lists: one advisory per entry (id `DSA-5380-1`, `DLA-3380-1`, old `DSA-185`), aliases =
  *   the `{…}` CVEs, published = the date, summary = "<packages>: <description>", `NOTE:` lines as
  *   details, one affected entry per `[release]` line: a version → range introduced "0" / fixed;
  *   <not-affected> → not_affected, <unfixed> → affected, <end-of-life> → end_of_life, <no-dsa> →
  *   will_not_fix, <ignored>, <postponed>; urgencies in the notes ("(medium)") give vendorSeverity.
+ * - Mirror (`--mirror DIR`): the folder `DIR/debian/` as ../shared/vulndata lays it out (its README:
+ *   `security-tracker-data-<date>.tar.xz`, the DSA/DLA lists of a 2023 tracker copy, no tracker JSON
+ *   and no `data/CVE/list`); a `tracker.json` or `DSA/list`/`DLA/list` there is read as well. When no
+ *   tracker JSON was read, a warning says that only DSA/DLA-issued fixes are covered; releases the
+ *   lists never name (bookworm in the 2023 copy) get no entries, so the matcher's no-data warning
+ *   for them stays.
  */
 import { createReadStream } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import zlib from "node:zlib";
 import type { FeedContext, FeedInput, FeedSource } from "../source.js";
@@ -93,13 +101,23 @@ export function debianEcosystem(codename: string): { ecosystem: string; known: b
   return { ecosystem: `Debian:${release ?? codename}`, known: release !== undefined };
 }
 
-const URGENCY_RANK: Record<string, number> = { negligible: 0, low: 1, medium: 2, high: 3 };
+/** Tracker urgencies, lowest first: "not yet assigned" is below every assessed urgency. */
+const URGENCY_RANK: Record<string, number> = {
+  "not yet assigned": -1,
+  unimportant: 0,
+  low: 1,
+  medium: 2,
+  high: 3,
+};
 
-/** A tracker urgency as a vendor severity: `medium**` → medium, unimportant → negligible; undefined for none. */
+/**
+ * A tracker urgency as a vendor severity, the tracker's own term kept (`medium**` → medium,
+ * unimportant and "not yet assigned" as they are; §6.10 of the Prisma API spec normalizes both);
+ * undefined for end-of-life and anything else that is no urgency.
+ */
 export function urgencySeverity(urgency: unknown): string | undefined {
   if (typeof urgency !== "string") return undefined;
   const u = urgency.trim().toLowerCase().replace(/\*+$/, "");
-  if (u === "unimportant") return "negligible";
   return u in URGENCY_RANK ? u : undefined;
 }
 
@@ -729,69 +747,115 @@ async function classifyInput(path: string): Promise<InputKind> {
   };
 }
 
+/** What a file in a mirror folder or checkout is, by its name: the tracker JSON, a list, or an archive of lists. */
+const TRACKER_JSON_NAME = /(?:^|\/)(?:tracker\.json|json)(?:\.gz|\.xz)?$/;
+const ARCHIVE_NAME = /\.(?:tar\.xz|tar\.gz|tgz|tar|zip)$/;
+
+/** Advisories from one input file or archive (not a folder: see `folderAdvisories`). */
+async function* fileAdvisories(
+  path: string,
+  classified: InputKind,
+  ctx: FeedContext,
+  unknownCodenames: Set<string>,
+  read: { json: boolean },
+): AsyncGenerator<Advisory> {
+  switch (classified.kind) {
+    case "json":
+      read.json = true;
+      yield* trackerJsonAdvisories(classified.open, path, ctx.warn, unknownCodenames);
+      break;
+    case "list":
+      yield* parseAdvisoryList((await classified.read()).toString("utf8"), path, ctx.warn, unknownCodenames);
+      break;
+    case "archive": {
+      let lists = 0;
+      const entries: AsyncIterable<ArchiveEntry> = archiveEntries(path, {
+        maxEntryBytes: LIST_MAX_BYTES,
+        filter: (name) => LIST_NAME.test(name),
+        warn: ctx.warn,
+      });
+      for await (const entry of entries) {
+        lists++;
+        const text = entry.content.toString("utf8");
+        yield* parseAdvisoryList(text, `${path}:${entry.name}`, ctx.warn, unknownCodenames);
+      }
+      if (lists === 0) ctx.warn(`${path}: no DSA/list or DLA/list inside; nothing read`);
+      break;
+    }
+    case "unknown":
+      ctx.warn(`${path}: ${classified.detail}; skipped`);
+      break;
+  }
+}
+
+/**
+ * A folder: a mirror's `debian/` (../shared/vulndata holds `security-tracker-data-<date>.tar.xz`
+ * there) or a security-tracker checkout. Its files are chosen by name — the tracker JSON
+ * (`tracker.json` or `json`, maybe .gz/.xz), `DSA/list`, `DLA/list`, `DTSA/list`, and archives of
+ * those lists — so a checkout's other files (`data/config.json`, `data/CVE/list`, scripts) are not
+ * mistaken for input; files that are inputs of their own (`skip`) are read there, not twice.
+ */
+async function* folderAdvisories(
+  folder: string,
+  skip: Set<string>,
+  ctx: FeedContext,
+  unknownCodenames: Set<string>,
+  read: { json: boolean },
+): AsyncGenerator<Advisory> {
+  const files = (await readdir(folder, { recursive: true, withFileTypes: true }))
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath, d.name))
+    .sort();
+  let used = 0;
+  for (const file of files) {
+    const name = relative(folder, file).split(sep).join("/");
+    if (skip.has(resolve(file))) continue;
+    if (!TRACKER_JSON_NAME.test(name) && !LIST_NAME.test(name) && !ARCHIVE_NAME.test(name)) continue;
+    used++;
+    yield* fileAdvisories(file, await classifyInput(file), ctx, unknownCodenames, read);
+  }
+  if (used === 0)
+    ctx.warn(`${folder}: no tracker JSON, DSA/DLA list or archive of them inside; nothing read`);
+}
+
 export const debianTrackerSource: FeedSource = {
   name: "debian-tracker",
-  version: 1,
+  version: 2,
   spec: "Debian security tracker: tracker/data/json (bin/tracker_service.py) and data/DSA/list, data/DLA/list (security-tracker repository)",
   inputs: [
-    { url: TRACKER_JSON_URL, mirrorPath: "debian/tracker.json" },
+    // A mirror's whole debian/ folder, whatever form it holds the tracker in (see folderAdvisories).
+    { url: TRACKER_JSON_URL, mirrorPath: "debian" },
     { url: `${TRACKER_REPO_RAW}/data/DSA/list`, mirrorPath: "debian/DSA/list", optional: true },
     { url: `${TRACKER_REPO_RAW}/data/DLA/list`, mirrorPath: "debian/DLA/list", optional: true },
   ],
   async *read(inputs: FeedInput[], ctx: FeedContext): AsyncIterable<Advisory> {
     const unknownCodenames = new Set<string>();
+    const read = { json: false };
     let count = 0;
-    const counted = (advisory: Advisory) => {
-      count++;
-      if (count % 1000 === 0) ctx.progress?.(count);
-      return advisory;
-    };
+    const paths = inputs.map((i) => resolve(i.path));
     for (const input of inputs) {
       const classified = await classifyInput(input.path);
-      switch (classified.kind) {
-        case "json":
-          for await (const advisory of trackerJsonAdvisories(
-            classified.open,
-            input.path,
-            ctx.warn,
-            unknownCodenames,
-          )) {
-            yield counted(advisory);
-          }
-          break;
-        case "list": {
-          const text = (await classified.read()).toString("utf8");
-          for (const advisory of parseAdvisoryList(text, input.path, ctx.warn, unknownCodenames)) {
-            yield counted(advisory);
-          }
-          break;
-        }
-        case "archive": {
-          let lists = 0;
-          const entries: AsyncIterable<ArchiveEntry> = archiveEntries(input.path, {
-            maxEntryBytes: LIST_MAX_BYTES,
-            filter: (name) => LIST_NAME.test(name),
-            warn: ctx.warn,
-          });
-          for await (const entry of entries) {
-            lists++;
-            const label = `${input.path}:${entry.name}`;
-            for (const advisory of parseAdvisoryList(
-              entry.content.toString("utf8"),
-              label,
-              ctx.warn,
+      const advisories =
+        classified.kind === "archive" && (await archiveKind(input.path)) === "directory"
+          ? folderAdvisories(
+              input.path,
+              new Set(paths.filter((p) => p !== resolve(input.path))),
+              ctx,
               unknownCodenames,
-            )) {
-              yield counted(advisory);
-            }
-          }
-          if (lists === 0) ctx.warn(`${input.path}: no DSA/list or DLA/list inside; nothing read`);
-          break;
-        }
-        case "unknown":
-          ctx.warn(`${input.path}: ${classified.detail}; skipped`);
-          break;
+              read,
+            )
+          : fileAdvisories(input.path, classified, ctx, unknownCodenames, read);
+      for await (const advisory of advisories) {
+        count++;
+        if (count % 1000 === 0) ctx.progress?.(count);
+        yield advisory;
       }
+    }
+    // The lists hold only what a DSA or DLA was issued for: say so rather than pass for the tracker.
+    if (count > 0 && !read.json) {
+      ctx.warn(
+        "only DSA/DLA advisory lists were read, no tracker JSON: CVEs fixed without an advisory, and open ones, are not covered",
+      );
     }
     ctx.progress?.(count);
   },

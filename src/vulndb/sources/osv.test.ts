@@ -8,6 +8,7 @@ import type { Advisory } from "../types.js";
 import {
   DEFAULT_OSV_ECOSYSTEMS,
   defaultOsvSources,
+  firstPatchedVersions,
   normalizePackageName,
   normalizeTimestamp,
   osvSource,
@@ -265,11 +266,61 @@ describe("the real OSV archives", () => {
             ecosystem: "npm",
             name: "connect",
             ranges: [{ scheme: "semver", events: [{ introduced: "0" }, { last_affected: "2.8.0" }] }],
+            // database_specific.patched_versions ">=2.8.1" beside the converted "<=2.8.0".
+            fixedVersions: ["2.8.1"],
           },
         ],
       },
     );
     assert.ok(connect?.details?.startsWith("Connect is a stack of middleware"));
+  });
+
+  test("npm `<=x` ranges: the fix comes from patched_versions where it names a version, never invented", {
+    skip: !existsSync(zipOf("npm")),
+  }, () => {
+    const npm = read.get("npm");
+    // [record, package, its patched_versions in the zip, fixedVersions expected]
+    const rows: [string, string, string, string[] | undefined][] = [
+      ["NSWG-ECO-1", "bassmaster", ">=1.5.2", ["1.5.2"]],
+      ["NSWG-ECO-332", "yui", "=3.10.1 || >=3.10.3", ["3.10.1", "3.10.3"]],
+      ["NSWG-ECO-450", "eslint-scope", "<=3.7.1 || >= 3.7.3", ["3.7.3"]],
+      // The WG's "no fix": no lower bound, so no version.
+      ["NSWG-ECO-244", "", "<0.0.0", undefined],
+      // An exclusive bound names no version.
+      ["NSWG-ECO-13", "hubot-scripts", "> 2.4.3", undefined],
+    ];
+    for (const [id, name, patched, expected] of rows) {
+      const entry = npm?.get(id)?.affected.find((a) => name === "" || a.name === name);
+      assert.ok(entry, id);
+      assert.ok(
+        entry.ranges.some((r) => r.events.some((e) => "last_affected" in e)),
+        `${id}: a last_affected range`,
+      );
+      assert.deepEqual(entry.fixedVersions, expected, `${id} (${patched})`);
+    }
+    // A `<x` range already names its fix as a fixed event: nothing is added beside it.
+    for (const advisory of npm?.values() ?? []) {
+      for (const a of advisory.affected) {
+        if (!a.ranges.some((r) => r.events.some((e) => "last_affected" in e)))
+          assert.equal(a.fixedVersions, undefined, advisory.id);
+      }
+    }
+  });
+
+  test("firstPatchedVersions: inclusive lower bounds of each alternative", () => {
+    const rows: [string, string[]][] = [
+      [">=1.5.2", ["1.5.2"]],
+      [">= 16.1.1", ["16.1.1"]],
+      ["7.0.0", ["7.0.0"]],
+      [">=5.0.3 <6.0.0 || >=6.8.6", ["5.0.3", "6.8.6"]],
+      [">=v2.0.0-alpha8", ["2.0.0-alpha8"]],
+      ["> 0.9.6", []],
+      ["<0.0.0", []],
+      ["<=0.0.0", []],
+      ["*", []],
+    ];
+    for (const [patched, expected] of rows)
+      assert.deepEqual(firstPatchedVersions(patched), expected, patched);
   });
 
   test("crates.io: CVSS 4.0, affected OS as detail, withdrawn advisories", {

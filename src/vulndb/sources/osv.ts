@@ -22,10 +22,15 @@
  * - Ranges: SEMVER → scheme "semver" (for Go "go": Go's SemVer dialect, which the installed Go
  *   versions are written in); ECOSYSTEM → `schemeNameForEcosystem`; GIT (commit hashes) skipped. Go's `ecosystem_specific.imports` (and crates.io's `affects`) become `detail`; Go's
  *   `ecosystem_specific.custom_ranges` (pseudo-version fixes outside the schema) are not used.
+ * - A range ending in `last_affected` names no fix. When the entry's `database_specific.patched_versions`
+ *   (kept by the OSV conversion of the Node.js Security WG npm advisories, e.g. `<=1.5.1` →
+ *   `last_affected: 1.5.1` with `patched_versions: ">=1.5.2"`) names first patched versions, they
+ *   become `fixedVersions`; the ranges stay as stated.
  * - A malformed record, range or event is reported through `ctx.warn` and left out; the feed goes on.
  */
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { Range } from "semver";
 import { normalizePackageName as normalizeName } from "../names.js";
 import type { FeedContext, FeedInput, FeedSource } from "../source.js";
 import type { Advisory, AffectedPackage, AffectedRange, RangeEvent, Severity } from "../types.js";
@@ -251,6 +256,28 @@ function cratesDetail(specific: Json): string | undefined {
 
 const MAX_DETAIL_CHARS = 8192;
 
+/**
+ * The versions an npm `patched_versions` range (node-semver syntax, as the Node.js Security WG
+ * writes it) names as the first patched ones: the inclusive lower bound of each `||` alternative
+ * (`>=1.5.2`, `=3.10.1`, a bare `7.0.0`). An exclusive bound (`> 2.4.3`) names no version and an
+ * alternative without a lower bound (`<0.0.0`, the WG's "no fix") names none either: nothing is
+ * invented. Unparsable ranges give nothing.
+ */
+export function firstPatchedVersions(patched: string): string[] {
+  let range: Range;
+  try {
+    range = new Range(patched, { loose: true });
+  } catch {
+    return [];
+  }
+  const out = new Set<string>();
+  for (const alternative of range.set) {
+    const lower = alternative.find((c) => c.value !== "" && (c.operator === ">=" || c.operator === ""));
+    if (lower) out.add(lower.semver.version);
+  }
+  return [...out];
+}
+
 function convertAffected(
   entry: unknown,
   where: string,
@@ -271,6 +298,17 @@ function convertAffected(
   };
   const versions = strings(entry.versions);
   if (versions.length) affected.versions = versions;
+  const patched = isObject(entry.database_specific)
+    ? str(entry.database_specific.patched_versions)
+    : undefined;
+  if (
+    patched &&
+    baseEcosystem(ecosystem) === "npm" &&
+    affected.ranges.some((r) => r.events.some((e) => "last_affected" in e))
+  ) {
+    const fixed = firstPatchedVersions(patched);
+    if (fixed.length) affected.fixedVersions = fixed;
+  }
   if (isObject(entry.ecosystem_specific)) {
     const base = baseEcosystem(ecosystem);
     let detail =
