@@ -1,6 +1,7 @@
 /** The `shipshape` command line. Each command lives in commands/<name>.ts and registers itself here. */
 import { Command, CommanderError } from "commander";
 import { RegistryError } from "../registry/errors.js";
+import { registerConsoleCommand } from "./commands/console.js";
 import { registerDbCommands } from "./commands/db.js";
 import { registerImageCommand } from "./commands/image.js";
 import { registerRegistryCommands } from "./commands/registry.js";
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSbomCommand(program);
   registerImageCommand(program);
   registerDbCommands(program);
+  registerConsoleCommand(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

@@ -1,0 +1,205 @@
+/**
+ * `shipshape console`: the registry-scanning console (issue 5 "Running it"): the Prisma Cloud
+ * Compute compatible API (src/api/server.ts) over HTTPS on 8083 by default, the SQLite store and
+ * layer cache under the data directory, the vulnerability database (built with the `db update`
+ * code path when missing, progress in the log), the scan orchestrator and the periodic scheduler.
+ * Settings: flag > SHIPSHAPE_* environment > config file > default (src/api/config.ts).
+ * SIGINT/SIGTERM stop the listener, the scheduler and every scan, then close the stores.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Command } from "commander";
+import { ConfigError, type ConsoleFlags, resolveConfig } from "../../api/config.js";
+import { buildServer, REDACTED_PATHS } from "../../api/server.js";
+import { loadTls } from "../../api/tls.js";
+import { LoginLimiter } from "../../auth/login-limiter.js";
+import { generatePassword, hashPassword } from "../../auth/passwords.js";
+import { SecretBox } from "../../auth/secrets.js";
+import { TokenIssuer } from "../../auth/tokens.js";
+import { Orchestrator } from "../../scan/orchestrator.js";
+import { RegistryScanScheduler } from "../../scan/scheduler.js";
+import { openConsoleStore } from "../../store/console.js";
+import type { ConsoleStore } from "../../store/console-store.js";
+import { VulnerabilityDatabase } from "../../vulndb/database.js";
+import { enrichmentSources, feedSources } from "../../vulndb/sources/index.js";
+import { updateDatabase } from "../../vulndb/update.js";
+import { UsageError } from "../usage-error.js";
+import { version } from "../version.js";
+import { databaseFile } from "./db.js";
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The first start's `admin` user: SHIPSHAPE_ADMIN_PASSWORD, or a generated password printed once. */
+async function ensureAdmin(store: ConsoleStore, env: NodeJS.ProcessEnv): Promise<void> {
+  if ((await store.countUsers()) > 0) return;
+  const given = env.SHIPSHAPE_ADMIN_PASSWORD;
+  const password = given && given !== "" ? given : generatePassword();
+  await store.putUser({
+    username: "admin",
+    role: "admin",
+    passwordHash: await hashPassword(password),
+    createdAt: new Date().toISOString(),
+  });
+  if (!given)
+    process.stdout.write(
+      `Created user admin with password: ${password}\n(shown once; change it by setting SHIPSHAPE_ADMIN_PASSWORD before the first start)\n`,
+    );
+}
+
+function sourceOverrides(specs: string[]): Map<string, string[]> {
+  const known = new Set([...feedSources, ...enrichmentSources].map((s) => s.name));
+  const overrides = new Map<string, string[]>();
+  for (const spec of specs) {
+    const eq = spec.indexOf("=");
+    const name = spec.slice(0, eq);
+    if (eq < 1 || !known.has(name))
+      throw new UsageError(
+        `--source ${spec}: expected NAME=URL|PATH with NAME one of ${[...known].join(", ")}`,
+      );
+    overrides.set(name, [...(overrides.get(name) ?? []), spec.slice(eq + 1)]);
+  }
+  return overrides;
+}
+
+export function registerConsoleCommand(program: Command): void {
+  program
+    .command("console")
+    .description("Run the registry-scanning console (Prisma Cloud Compute compatible API)")
+    .option("--port <port>", "listen port (default 8083; SHIPSHAPE_PORT)")
+    .option("--host <address>", "listen address (default 0.0.0.0; SHIPSHAPE_HOST)")
+    .option("--data-dir <dir>", "store, keys, certificate and database (SHIPSHAPE_DATA_DIR)")
+    .option("--http", "serve plain HTTP instead of HTTPS (SHIPSHAPE_HTTP)")
+    .option("--tls-cert <file>", "PEM certificate (default: self-signed, generated once; SHIPSHAPE_TLS_CERT)")
+    .option("--tls-key <file>", "PEM private key for --tls-cert (SHIPSHAPE_TLS_KEY)")
+    .option("--config <file>", "JSON or YAML settings file (SHIPSHAPE_CONFIG)")
+    .option(
+      "--vulndb-mirror <dir>",
+      "build the vulnerability database from this mirror folder (SHIPSHAPE_VULNDB_MIRROR)",
+    )
+    .option(
+      "--source <name=url|path>",
+      "read one feed from this URL or path (repeatable; SHIPSHAPE_SOURCES)",
+      collect,
+    )
+    .option(
+      "--parallel-specs <n>",
+      "registry specifications scanned at once (default 1; SHIPSHAPE_PARALLEL_SPECS)",
+    )
+    .option("--path-prefix <prefix>", "serve the API under this path prefix (SHIPSHAPE_PATH_PREFIX)")
+    .action(async (flags: ConsoleFlags) => {
+      let config: ReturnType<typeof resolveConfig>;
+      try {
+        config = resolveConfig(flags);
+      } catch (err) {
+        if (err instanceof ConfigError) throw new UsageError(err.message);
+        throw err;
+      }
+      const overrides = sourceOverrides(config.sources);
+      if (config.vulndbMirror && !fs.existsSync(config.vulndbMirror)) {
+        throw new UsageError(`--vulndb-mirror ${config.vulndbMirror} does not exist`);
+      }
+      fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      const { store, console: consoleStore } = await openConsoleStore({
+        sqliteFile: path.join(config.dataDir, "console.db"),
+      });
+      await ensureAdmin(consoleStore, process.env);
+      const secrets = SecretBox.open(config.dataDir);
+      const dbFile = databaseFile(config.dataDir);
+      let database: VulnerabilityDatabase | undefined = fs.existsSync(dbFile)
+        ? VulnerabilityDatabase.open(dbFile)
+        : undefined;
+      const orchestrator = new Orchestrator({
+        store: consoleStore,
+        cacheStore: store,
+        database: () => {
+          if (!database) throw new Error("the vulnerability database is still being built");
+          return database;
+        },
+        resolveCredential: async (id) => {
+          const credential = await consoleStore.getCredential(id);
+          return credential && secrets.openCredential(credential);
+        },
+        hostname: os.hostname(),
+        parallelSpecs: config.parallelSpecs,
+      });
+      await orchestrator.init();
+      const https = config.http
+        ? undefined
+        : await loadTls({ dataDir: config.dataDir, certFile: config.tlsCert, keyFile: config.tlsKey });
+      let scheduler: RegistryScanScheduler | undefined;
+      const app = await buildServer(
+        {
+          store: consoleStore,
+          scans: orchestrator,
+          secrets,
+          tokens: TokenIssuer.open(config.dataDir),
+          limiter: new LoginLimiter(),
+          database: () => database,
+          reschedule: async () => scheduler?.reschedule(),
+          version,
+        },
+        {
+          pathPrefix: config.pathPrefix,
+          https,
+          logger: { level: process.env.SHIPSHAPE_LOG_LEVEL ?? "info", redact: REDACTED_PATHS },
+        },
+      );
+      const log = app.log;
+      const address = await app.listen({ port: config.port, host: config.host });
+      log.info({ address, dataDir: config.dataDir, tls: https?.origin ?? "off" }, "console listening");
+
+      const stopped = new Promise<void>((resolve) => {
+        let stopping = false;
+        const shutdown = async (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          log.info({ signal }, "shutting down: stopping scans");
+          scheduler?.stop();
+          await app.close();
+          await orchestrator.close();
+          database?.close();
+          await consoleStore.close();
+          resolve();
+        };
+        process.once("SIGINT", () => void shutdown("SIGINT"));
+        process.once("SIGTERM", () => void shutdown("SIGTERM"));
+      });
+
+      if (!database) {
+        log.info({ file: dbFile }, "no vulnerability database: building it (db update)");
+        await updateDatabase({
+          dbFile,
+          sources: [...feedSources],
+          enrichment: [...enrichmentSources],
+          overrides,
+          mirror: config.vulndbMirror,
+          onEvent: (event) => {
+            if (event.kind === "source-done")
+              log.info(
+                {
+                  source: event.status.name,
+                  records: event.status.records,
+                  available: event.status.available,
+                },
+                "vulnerability source read",
+              );
+            else if (event.kind === "warning") log.warn({ source: event.source }, event.message);
+            else if (event.kind === "fetch" && event.bytes === undefined)
+              log.info({ source: event.source, origin: event.origin }, "fetching feed");
+          },
+        });
+        database = VulnerabilityDatabase.open(dbFile);
+        log.info({ builtAt: database.builtAt() }, "vulnerability database ready");
+      }
+      scheduler = new RegistryScanScheduler({
+        store: consoleStore,
+        scans: orchestrator,
+        onError: (err) => log.error({ err }, "periodic scan"),
+      });
+      await scheduler.start();
+      await stopped;
+    });
+}
