@@ -2,8 +2,8 @@
  * Running the shipshape command line as a user does (a child process of the working tree's CLI),
  * and building a vulnerability database from ../shared/vulndata with it.
  *
- * The CLI is bundled from src/cli/entry.ts once per test process, with the same esbuild settings as
- * scripts/bundle.mjs (dist/ may be stale; the bundle is built from the working tree): a run then
+ * The CLI is bundled from src/cli/entry.ts once per test process, with the esbuild settings of
+ * scripts/bundle-options.mjs (dist/ may be stale; the bundle is built from the working tree): a run then
  * starts in about 0.3 s instead of the 1.3 s tsx needs to load ~300 modules, which matters for files
  * that run the CLI a few dozen times.
  */
@@ -12,6 +12,7 @@ import { rmSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { build } from "esbuild";
+import { bundleOptions } from "../../scripts/bundle-options.mjs";
 import { repoRoot, sharedDir } from "./paths.js";
 
 export interface CliRun {
@@ -37,24 +38,16 @@ let bundle: Promise<string> | undefined;
  * for its version, and better-sqlite3 (kept external) resolves from the checkout's node_modules.
  * `.cache/` is git-ignored.
  */
-function bundledCli(): Promise<string> {
+export function bundledCli(): Promise<string> {
   bundle ??= (async () => {
     const dir = path.join(repoRoot, ".cache", `cli-test-${process.pid}`);
     const outfile = path.join(dir, "shipshape.mjs");
     await fs.mkdir(dir, { recursive: true });
     process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
     await build({
+      ...bundleOptions,
       entryPoints: [path.join(repoRoot, "src/cli/entry.ts")],
       outfile,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      external: ["better-sqlite3"],
-      banner: {
-        js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-      },
-      logLevel: "warning",
     });
     return outfile;
   })();
