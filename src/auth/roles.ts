@@ -13,6 +13,7 @@ export const PERMISSIONS = [
   "policyContainers",
   "manageCreds",
   "systemOperations",
+  "userManagement",
   "user",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -28,12 +29,16 @@ export interface Role {
 
 type Grants = Partial<Record<Permission, Access>>;
 
+/** Every permission but userManagement, which only admin holds (users and roles are an admin's job). */
 const everything = (access: Access): Grants =>
-  Object.fromEntries(PERMISSIONS.map((p) => [p, access])) as Grants;
+  Object.fromEntries(PERMISSIONS.filter((p) => p !== "userManagement").map((p) => [p, access])) as Grants;
 
 // Every role holds `user` read-write (spec 1.4: "every custom role must include user read-write").
 const ROLE_GRANTS: Record<string, { description: string; grants: Grants }> = {
-  admin: { description: "Administrator", grants: everything("readWrite") },
+  admin: {
+    description: "Administrator",
+    grants: { ...everything("readWrite"), userManagement: "readWrite" },
+  },
   operator: {
     description: "Operator: everything but the system scan settings, which it may read",
     grants: { ...everything("readWrite"), systemOperations: "read" },

@@ -18,6 +18,9 @@ export interface UserRecord {
   createdAt: string;
 }
 
+/** What a guarded user change did: "last" = refused, it would leave no user of the kept role. */
+export type UserChange = "done" | "missing" | "last";
+
 /** A credential as stored: the wire object with every `plain` replaced by `encrypted`. */
 export type StoredCredential = Credential & { created: string; lastModified: string; owner: string };
 
@@ -128,7 +131,23 @@ export interface ImageResultQuery {
 export interface ConsoleStore {
   // Users.
   getUser(username: string): Promise<UserRecord | undefined>;
+  /** Inserts the user, or replaces the one of the same name. */
   putUser(user: UserRecord): Promise<void>;
+  /** Inserts the user; false (and nothing written) when the name is taken. */
+  createUser(user: UserRecord): Promise<boolean>;
+  /** Every user, by name in code-point order. */
+  listUsers(): Promise<UserRecord[]>;
+  /**
+   * Changes a user's role or password hash unless that would leave no user of `keepRole` (the last
+   * admin). "last" = refused; checked and written in one transaction.
+   */
+  updateUser(
+    username: string,
+    patch: Partial<Pick<UserRecord, "role" | "passwordHash">>,
+    keepRole: string,
+  ): Promise<UserChange>;
+  /** Deletes a user unless it is the last of `keepRole`; as updateUser. */
+  deleteUser(username: string, keepRole: string): Promise<UserChange>;
   countUsers(): Promise<number>;
 
   // Credentials (already encrypted by the caller; the store never sees plain text).

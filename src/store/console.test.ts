@@ -215,6 +215,63 @@ for (const backend of backends) {
       assert.equal(await console.countUsers(), 2);
     });
 
+    test("users: create refuses a taken name, list by name, guarded update and delete", async () => {
+      const user = (username: string, role: string) => ({
+        username,
+        role,
+        passwordHash: `scrypt$${username}`,
+        createdAt: "t",
+      });
+      assert.equal(await console.createUser(user("root", "admin")), true);
+      assert.equal(await console.createUser(user("root", "auditor")), false);
+      assert.equal((await console.getUser("root"))?.role, "admin");
+      assert.equal(await console.createUser(user("Carol", "auditor")), true);
+      assert.equal(await console.createUser(user("bob", "ci")), true);
+      assert.deepEqual(
+        (await console.listUsers()).map((u) => [u.username, u.role]),
+        [
+          ["Carol", "auditor"],
+          ["bob", "ci"],
+          ["root", "admin"],
+        ],
+      );
+
+      // The only admin can change its password but not lose its role or be deleted.
+      assert.equal(await console.updateUser("root", { passwordHash: "scrypt$new" }, "admin"), "done");
+      assert.equal((await console.getUser("root"))?.passwordHash, "scrypt$new");
+      assert.equal(await console.updateUser("root", { role: "auditor" }, "admin"), "last");
+      assert.equal(await console.updateUser("root", { role: "admin" }, "admin"), "done");
+      assert.equal(await console.deleteUser("root", "admin"), "last");
+      assert.equal((await console.getUser("root"))?.role, "admin");
+      assert.equal(await console.updateUser("nobody", { role: "ci" }, "admin"), "missing");
+      assert.equal(await console.deleteUser("nobody", "admin"), "missing");
+
+      // With a second admin, either may go, but not both.
+      assert.equal(await console.updateUser("bob", { role: "admin" }, "admin"), "done");
+      assert.equal(await console.updateUser("root", { role: "operator" }, "admin"), "done");
+      assert.equal(await console.deleteUser("bob", "admin"), "last");
+      assert.equal(await console.deleteUser("Carol", "admin"), "done");
+      assert.deepEqual(
+        (await console.listUsers()).map((u) => [u.username, u.role, u.passwordHash]),
+        [
+          ["bob", "admin", "scrypt$bob"],
+          ["root", "operator", "scrypt$new"],
+        ],
+      );
+    });
+
+    test("users: two admins deleting each other at once leave one", async () => {
+      for (const name of ["a1", "a2"]) {
+        await console.createUser({ username: name, role: "admin", passwordHash: "scrypt$x", createdAt: "t" });
+      }
+      const outcomes = await Promise.all([
+        console.deleteUser("a1", "admin"),
+        console.deleteUser("a2", "admin"),
+      ]);
+      assert.deepEqual([...outcomes].sort(), ["done", "last"]);
+      assert.equal((await console.listUsers()).length, 1);
+    });
+
     test("credentials: listed by id, upserted, deleted", async () => {
       for (const id of ["zeta", "Alpha", "beta"]) await console.putCredential(credential(id, `first ${id}`));
       await console.putCredential(credential("beta", "second beta"));

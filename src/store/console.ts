@@ -13,7 +13,7 @@
  * `store` is the underlying Store (its `db` also serves the layer cache and inventories when they
  * share the database); `console.close()` closes it too (Store.close is idempotent).
  */
-import { type Kysely, type Selectable, sql } from "kysely";
+import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { DEFAULT_SCAN_SETTINGS, type ScanSettings } from "../api/schemas.js";
 import type {
   ConsoleStore,
@@ -29,9 +29,10 @@ import type {
   SpecProgressCounts,
   StoredCredential,
   StoredSpec,
+  UserChange,
   UserRecord,
 } from "./console-store.js";
-import type { Database, ImageResultsTable, ScanImagesTable, ScanRunsTable } from "./schema.js";
+import type { Database, ImageResultsTable, ScanImagesTable, ScanRunsTable, UsersTable } from "./schema.js";
 import { Store } from "./store.js";
 
 /** Image states after which an image is no longer worked on. */
@@ -80,6 +81,15 @@ export async function openConsoleStore(
   return { store, console: new KyselyConsoleStore(store) };
 }
 
+function userOf(row: Selectable<UsersTable>): UserRecord {
+  return {
+    username: row.username,
+    passwordHash: row.password_hash,
+    role: row.role,
+    createdAt: row.created_at,
+  };
+}
+
 export class KyselyConsoleStore implements ConsoleStore {
   private readonly db: Kysely<Database>;
 
@@ -95,9 +105,7 @@ export class KyselyConsoleStore implements ConsoleStore {
       .selectAll()
       .where("username", "=", username)
       .executeTakeFirst();
-    return row
-      ? { username: row.username, passwordHash: row.password_hash, role: row.role, createdAt: row.created_at }
-      : undefined;
+    return row ? userOf(row) : undefined;
   }
 
   async putUser(user: UserRecord): Promise<void> {
@@ -107,6 +115,81 @@ export class KyselyConsoleStore implements ConsoleStore {
       .values({ username: user.username, ...row })
       .onConflict((c) => c.column("username").doUpdateSet(row))
       .execute();
+  }
+
+  async createUser(user: UserRecord): Promise<boolean> {
+    const result = await this.db
+      .insertInto("users")
+      .values({
+        username: user.username,
+        password_hash: user.passwordHash,
+        role: user.role,
+        created_at: user.createdAt,
+      })
+      .onConflict((c) => c.column("username").doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    const rows = await this.db.selectFrom("users").selectAll().execute();
+    // Sorted here: PostgreSQL's collation and SQLite's byte order disagree on case.
+    return rows.map(userOf).sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
+  }
+
+  async updateUser(
+    username: string,
+    patch: Partial<Pick<UserRecord, "role" | "passwordHash">>,
+    keepRole: string,
+  ): Promise<UserChange> {
+    return this.guardedUserChange(username, keepRole, patch.role, async (trx) => {
+      await trx
+        .updateTable("users")
+        .set({
+          ...(patch.role !== undefined ? { role: patch.role } : {}),
+          ...(patch.passwordHash !== undefined ? { password_hash: patch.passwordHash } : {}),
+        })
+        .where("username", "=", username)
+        .execute();
+    });
+  }
+
+  async deleteUser(username: string, keepRole: string): Promise<UserChange> {
+    return this.guardedUserChange(username, keepRole, null, async (trx) => {
+      await trx.deleteFrom("users").where("username", "=", username).execute();
+    });
+  }
+
+  /**
+   * Runs `write` unless the user is missing or is the last holder of `keepRole` and would lose it
+   * (`newRole`: undefined = unchanged, null = the user is deleted). On PostgreSQL the holders' rows are locked first, in name order,
+   * so two admins demoting or deleting each other at once cannot both succeed.
+   */
+  private async guardedUserChange(
+    username: string,
+    keepRole: string,
+    newRole: string | null | undefined,
+    write: (trx: Transaction<Database>) => Promise<void>,
+  ): Promise<UserChange> {
+    return this.db.transaction().execute(async (trx) => {
+      const holders = await trx
+        .selectFrom("users")
+        .select("username")
+        .where("role", "=", keepRole)
+        .orderBy("username")
+        .$if(this.store.dialect === "postgres", (q) => q.forUpdate())
+        .execute();
+      const user = await trx
+        .selectFrom("users")
+        .select("role")
+        .where("username", "=", username)
+        .executeTakeFirst();
+      if (!user) return "missing";
+      const losesRole = newRole !== undefined && newRole !== keepRole;
+      if (user.role === keepRole && losesRole && holders.length <= 1) return "last";
+      await write(trx);
+      return "done";
+    });
   }
 
   async countUsers(): Promise<number> {
