@@ -5,7 +5,8 @@
 #
 # Usage: curl-workflow.sh CONSOLE_URL USER PASSWORD REGISTRY REPO TAG OUT_DIR
 #   CONSOLE_URL  e.g. https://127.0.0.1:8083 (a path prefix is allowed)
-#   REGISTRY     registry address as stored in the specification, e.g. 127.0.0.1:5000
+#   REGISTRY     registry address as stored in the specification, e.g. 127.0.0.1:5000, or
+#                http://127.0.0.1:5000 for a registry served over plain HTTP
 # Environment: POLL_SECONDS (default 2), POLL_TIMEOUT_SECONDS (default 300).
 #
 # Every response body is saved in OUT_DIR (and its status line and headers in <name>.headers) for
@@ -24,6 +25,8 @@ REGISTRY="$4"
 REPO="$5"
 TAG="$6"
 OUT="$7"
+# Image names (spec 6.9 `_id`) carry the registry's host, never the scheme a specification may give.
+IMAGE_REGISTRY="${REGISTRY#*://}"
 POLL_SECONDS="${POLL_SECONDS:-2}"
 POLL_TIMEOUT_SECONDS="${POLL_TIMEOUT_SECONDS:-300}"
 mkdir -p "$OUT"
@@ -115,7 +118,7 @@ expect_json statuses-registry.json '.completed | type == "boolean"'
 # 7. The on-demand result by full image name (spec 6.9 / 5.1 `name`), Basic auth.
 status="$(curl -k -sS -o "$OUT/registry-result.json" -D "$OUT/registry-result.json.headers" -w '%{http_code}' \
   -u "$USERNAME:$PASSWORD" -H 'Content-Type: application/json' -X GET -G \
-  --data-urlencode "name=$REGISTRY/$REPO:$TAG" \
+  --data-urlencode "name=$IMAGE_REGISTRY/$REPO:$TAG" \
   "$CONSOLE/api/v1/registry")"
 expect_200 registry-result.json "$status"
 expect_json registry-result.json 'type == "array" and length == 1 and (.[0]._id | type == "string")'
