@@ -65,6 +65,12 @@ export function registerScanRoutes({ app, deps }: RouteContext): void {
   app.post(
     "/registry/scan/select",
     {
+      // Before validation: the validator's array coercion would turn no body into [null] and
+      // answer "body[0] must be an object".
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null)
+          throw badRequest("body must be a non-empty array of scan requests");
+      },
       config: { permission: "monitorImages" },
       schema: {
         tags: ["scan"],
