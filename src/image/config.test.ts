@@ -91,8 +91,72 @@ describe("parseImageConfig", () => {
       variant: undefined,
       history: [],
       diffIds: [],
+      run: { entrypoint: [], cmd: [], user: "", workingDir: "", labels: {}, healthcheck: false },
     });
   });
+
+  test("testbed config: no container defaults but Env, which is not read", () => {
+    const c = parseImageConfig(enc(TESTBED_CONFIG));
+    assert.deepEqual(c.run, {
+      entrypoint: [],
+      cmd: [],
+      user: "",
+      workingDir: "",
+      labels: {},
+      healthcheck: false,
+    });
+    assert.equal(JSON.stringify(c).includes("PATH="), false);
+  });
+
+  /** The `config` object as `docker build` writes it for a typical service image. */
+  const SERVICE = {
+    User: "app:app",
+    ExposedPorts: { "8080/tcp": {} },
+    Env: ["PATH=/usr/bin", "DATABASE_PASSWORD=hunter2"],
+    Entrypoint: ["/usr/bin/tini", "--"],
+    Cmd: ["node", "server.js"],
+    WorkingDir: "/srv/app",
+    Labels: { "org.opencontainers.image.source": "https://example.test/app", maintainer: "ops" },
+    Healthcheck: { Test: ["CMD-SHELL", "wget -q -O- http://127.0.0.1:8080/health"], Interval: 30000000000 },
+  };
+  const runRows: [
+    name: string,
+    config: unknown,
+    want: Partial<ReturnType<typeof parseImageConfig>["run"]>,
+  ][] = [
+    [
+      "a service image",
+      SERVICE,
+      {
+        entrypoint: ["/usr/bin/tini", "--"],
+        cmd: ["node", "server.js"],
+        user: "app:app",
+        workingDir: "/srv/app",
+        labels: { "org.opencontainers.image.source": "https://example.test/app", maintainer: "ops" },
+        healthcheck: true,
+      },
+    ],
+    ["config null", null, {}],
+    ["config a string", "Cmd", {}],
+    ["Entrypoint and Cmd null (reset)", { Entrypoint: null, Cmd: null }, {}],
+    ["a lone string is a one-element list (Docker's strslice)", { Cmd: "bash" }, { cmd: ["bash"] }],
+    ["non-string list items dropped", { Entrypoint: ["sh", 1, null, "-c"] }, { entrypoint: ["sh", "-c"] }],
+    ["non-string labels dropped", { Labels: { a: "1", b: 2, c: null } }, { labels: { a: "1" } }],
+    ["Labels null", { Labels: null }, {}],
+    ["User a number", { User: 1000 }, {}],
+    ["HEALTHCHECK CMD", { Healthcheck: { Test: ["CMD", "/probe"] } }, { healthcheck: true }],
+    ["HEALTHCHECK NONE (disabled)", { Healthcheck: { Test: ["NONE"] } }, { healthcheck: false }],
+    ["HEALTHCHECK with an empty Test (inherited)", { Healthcheck: { Test: [] } }, { healthcheck: false }],
+    ["Healthcheck null", { Healthcheck: null }, { healthcheck: false }],
+  ];
+  const noDefaults = { entrypoint: [], cmd: [], user: "", workingDir: "", labels: {}, healthcheck: false };
+  for (const [name, config, want] of runRows) {
+    test(`container defaults: ${name}`, () => {
+      const c = parseImageConfig(enc({ config }));
+      assert.deepEqual(c.run, { ...noDefaults, ...want });
+      assert.equal(JSON.stringify(c).includes("hunter2"), false, "Env values are not kept");
+    });
+  }
 
   const lenient: [name: string, body: unknown, check: (c: ReturnType<typeof parseImageConfig>) => void][] = [
     ["rootfs null", { rootfs: null }, (c) => assert.deepEqual(c.diffIds, [])],

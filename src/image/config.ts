@@ -1,12 +1,28 @@
 /**
  * Image configuration (OCI image-spec config.md; Docker image spec v1.2): the fields the scanner
- * needs for attribution and ordering.
+ * needs for attribution and ordering, and the container defaults the scan results show.
  */
 export interface HistoryEntry {
   created?: string | undefined;
   createdBy?: string | undefined;
   comment?: string | undefined;
   emptyLayer: boolean;
+}
+
+/**
+ * The defaults of a container run from the image (the config's `config` object) that results show.
+ * `Env` is not read: its values often hold credentials, and no result repeats them.
+ */
+export interface RunConfig {
+  entrypoint: string[];
+  cmd: string[];
+  /** "" when unset (root). */
+  user: string;
+  /** "" when unset (/). */
+  workingDir: string;
+  labels: Record<string, string>;
+  /** A HEALTHCHECK is set and is not `NONE` (Test starts with CMD or CMD-SHELL). */
+  healthcheck: boolean;
 }
 
 export interface ImageConfig {
@@ -20,6 +36,7 @@ export interface ImageConfig {
   history: HistoryEntry[];
   /** Uncompressed layer digests, bottom first. */
   diffIds: string[];
+  run: RunConfig;
 }
 
 export class InvalidConfigError extends Error {}
@@ -59,7 +76,31 @@ export function parseImageConfig(bytes: Uint8Array): ImageConfig {
     variant: str(body.variant),
     history,
     diffIds,
+    run: runConfig(body.config),
   };
+}
+
+function runConfig(value: unknown): RunConfig {
+  const c = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+  const labels: Record<string, string> = {};
+  if (typeof c.Labels === "object" && c.Labels !== null) {
+    for (const [key, v] of Object.entries(c.Labels)) if (typeof v === "string") labels[key] = v;
+  }
+  const healthTest = strings((c.Healthcheck as { Test?: unknown } | null | undefined)?.Test);
+  return {
+    entrypoint: strings(c.Entrypoint),
+    cmd: strings(c.Cmd),
+    user: str(c.User) ?? "",
+    workingDir: str(c.WorkingDir) ?? "",
+    labels,
+    healthcheck: healthTest[0] === "CMD" || healthTest[0] === "CMD-SHELL",
+  };
+}
+
+/** A JSON string list; a lone string is a one-element list, as Docker's strslice reads it. */
+function strings(v: unknown): string[] {
+  if (typeof v === "string") return [v];
+  return Array.isArray(v) ? v.filter((s): s is string => typeof s === "string") : [];
 }
 
 /** RFC 3339 date-time; a missing offset is tolerated and read as UTC. */

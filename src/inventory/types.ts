@@ -84,6 +84,8 @@ export interface ImageIdentity {
   /** Manifest digest of the image (the platform's manifest when the reference named an index). */
   digest: string;
   indexDigest?: string | undefined;
+  /** Digest of the config blob: the image id ("sha256:…") as Docker and the Prisma API name it. */
+  configDigest: string;
   os: string;
   architecture: string;
   variant?: string | undefined;

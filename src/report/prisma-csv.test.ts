@@ -17,12 +17,11 @@ const HEADER =
   "Package Version,Package License,CVSS,Fix Status,Risk Factors,Vulnerability Tags,Description,Cause,Containers," +
   "Custom Labels,Published,Discovered,Binaries,Clusters\r\n";
 
-const CONFIG_DIGEST = `sha256:${"c".repeat(64)}`;
+const CONFIG_DIGEST = nodeAppImage.configDigest;
 
 function input(findings: Finding[], overrides: Partial<ImageScanInput> = {}): ImageScanInput {
   return {
     identity: nodeAppImage,
-    configDigest: CONFIG_DIGEST,
     inventory: nodeAppInventory,
     findings,
     warnings: [],

@@ -42,16 +42,31 @@ import {
 } from "./test-fixtures.js";
 
 const epoch = (iso: string) => Date.parse(iso) / 1000;
-const CONFIG_DIGEST = `sha256:${"c".repeat(64)}`;
+const CONFIG_DIGEST = nodeAppImage.configDigest;
 const diffIds = nodeAppImage.layers.map((l) => l.diffId);
+/** An environment value no result may repeat. */
+const SECRET = "s3cr3t-token-value";
 
-/** The node-app config as the registry serves it: four layers, one empty-layer step between them. */
+/**
+ * The node-app config as the registry serves it: four layers, one empty-layer step between them, the
+ * container defaults `docker build` writes.
+ */
 const nodeAppConfig: ImageConfig = parseImageConfig(
   Buffer.from(
     JSON.stringify({
       created: "2024-04-30T10:00:00.5Z",
       os: "linux",
       architecture: "amd64",
+      config: {
+        Env: ["PATH=/usr/local/bin:/usr/bin", "NODE_ENV=production", `NPM_TOKEN=${SECRET}`],
+        Entrypoint: ["node"],
+        Cmd: ["server.js"],
+        Labels: { "org.opencontainers.image.version": "1.0", maintainer: "ops" },
+        User: "node",
+        WorkingDir: "/app",
+        ExposedPorts: { "8080/tcp": {} },
+        Healthcheck: { Test: ["CMD-SHELL", "curl -f http://127.0.0.1:8080/ || exit 1"] },
+      },
       rootfs: { type: "layers", diff_ids: diffIds },
       history: [
         { created: "2024-04-01T00:00:00Z", created_by: "debootstrap --variant=minbase bookworm" },
@@ -71,14 +86,6 @@ function nodeAppInput(overrides: Partial<ImageScanInput> = {}): ImageScanInput {
   return {
     identity: nodeAppImage,
     config: nodeAppConfig,
-    configDigest: CONFIG_DIGEST,
-    runtime: {
-      entrypoint: ["node", "server.js"],
-      env: ["PATH=/usr/local/bin:/usr/bin", "NODE_ENV=production"],
-      labels: { "org.opencontainers.image.version": "1.0", maintainer: "ops" },
-      user: "node",
-      workingDir: "/app",
-    },
     inventory: nodeAppInventory,
     findings: NODE_APP_FINDINGS,
     warnings: [],
@@ -135,14 +142,21 @@ describe("buildImageScanResult: identity and image fields", () => {
     assert.equal(nodeApp.err, "");
   });
 
-  it("without a config digest the manifest digest stands in for the id, history comes from the layers", () => {
-    const result = buildImageScanResult(nodeAppInput({ config: undefined, configDigest: undefined }));
-    assert.equal(result.id, nodeAppImage.digest);
+  it("the id is the config digest, not the manifest digest", () => {
+    assert.notEqual(CONFIG_DIGEST, nodeAppImage.digest);
+    assert.equal(nodeApp.image.id, CONFIG_DIGEST);
+    assert.equal(nodeApp.history?.at(-1)?.id, CONFIG_DIGEST);
+  });
+
+  it("without a config the id stays the config digest, history comes from the layers", () => {
+    const result = buildImageScanResult(nodeAppInput({ config: undefined }));
+    assert.equal(result.id, CONFIG_DIGEST);
     assert.equal(result.creationTime, "2024-04-30T10:00:00Z");
     assert.deepEqual(
-      result.history?.map((h) => [h.created, h.instruction, h.emptyLayer]),
-      nodeAppImage.layers.map((l) => [0, l.createdBy, false]),
+      result.history?.map((h) => [h.created, h.instruction, h.sizeBytes, h.emptyLayer]),
+      nodeAppImage.layers.map((l) => [0, l.createdBy, l.size, false]),
     );
+    assert.deepEqual(result.image, { created: "2024-04-30T10:00:00Z", os: "linux", id: CONFIG_DIGEST });
     assert.deepEqual(
       result.vulnerabilities?.map((v) => v.layerTime),
       result.vulnerabilities?.map(() => 0),
@@ -213,30 +227,35 @@ describe("buildImageScanResult: identity and image fields", () => {
         created: epoch("2024-04-01T00:00:00Z"),
         instruction: "debootstrap --variant=minbase bookworm",
         id: "<missing>",
+        sizeBytes: 1000,
         emptyLayer: false,
       },
       {
         created: epoch("2024-04-01T00:00:01Z"),
         instruction: 'CMD ["bash"]',
         id: "<missing>",
+        sizeBytes: 0,
         emptyLayer: true,
       },
       {
         created: epoch("2024-04-30T09:00:00Z"),
         instruction: "RUN step 1",
         id: "<missing>",
+        sizeBytes: 2000,
         emptyLayer: false,
       },
       {
         created: epoch("2024-04-30T09:30:00Z"),
         instruction: "RUN step 2",
         id: "<missing>",
+        sizeBytes: 3000,
         emptyLayer: false,
       },
       {
         created: epoch("2024-04-30T10:00:00Z"),
         instruction: "RUN step 3",
         id: CONFIG_DIGEST,
+        sizeBytes: 4000,
         emptyLayer: false,
       },
     ]);
@@ -245,13 +264,98 @@ describe("buildImageScanResult: identity and image fields", () => {
     assert.deepEqual(nodeApp.image, {
       created: "2024-04-30T10:00:00.5Z",
       entrypoint: ["node", "server.js"],
-      env: ["PATH=/usr/local/bin:/usr/bin", "NODE_ENV=production"],
       labels: { "org.opencontainers.image.version": "1.0", maintainer: "ops" },
       user: "node",
       workingDir: "/app",
       os: "linux",
+      id: CONFIG_DIGEST,
+      healthcheck: true,
     });
     assert.deepEqual(nodeApp.labels, ["maintainer:ops", "org.opencontainers.image.version:1.0"]);
+  });
+
+  it("never repeats the config's environment", () => {
+    for (const view of [nodeApp, compactResult(nodeApp)]) {
+      const json = JSON.stringify(view);
+      assert.equal(json.includes(SECRET), false);
+      assert.equal(json.includes("NODE_ENV"), false);
+    }
+  });
+
+  const configOf = (config: unknown, architecture = "amd64") =>
+    parseImageConfig(
+      Buffer.from(
+        JSON.stringify({
+          created: "2024-04-30T10:00:00Z",
+          architecture,
+          os: "linux",
+          config,
+          rootfs: { diff_ids: diffIds },
+        }),
+      ),
+    );
+  const imageRows: [name: string, config: ImageConfig, want: Partial<ImageScanResult["image"]>][] = [
+    ["no container defaults", configOf(undefined), { healthcheck: false }],
+    ["Cmd only", configOf({ Cmd: ["bash"] }), { entrypoint: ["bash"], healthcheck: false }],
+    [
+      "Entrypoint only",
+      configOf({ Entrypoint: ["/docker-entrypoint.sh"] }),
+      { entrypoint: ["/docker-entrypoint.sh"], healthcheck: false },
+    ],
+    [
+      "Entrypoint then Cmd",
+      configOf({ Entrypoint: ["uvicorn"], Cmd: ["app.main:app"] }),
+      { entrypoint: ["uvicorn", "app.main:app"], healthcheck: false },
+    ],
+    [
+      "unset user, working dir and labels are left out",
+      configOf({ User: "", WorkingDir: "", Labels: {}, Cmd: null, Entrypoint: null }),
+      { healthcheck: false },
+    ],
+    [
+      "user and working dir",
+      configOf({ User: "1000:1000", WorkingDir: "/srv" }),
+      { user: "1000:1000", workingDir: "/srv", healthcheck: false },
+    ],
+    ["HEALTHCHECK NONE", configOf({ Healthcheck: { Test: ["NONE"] } }), { healthcheck: false }],
+    ["HEALTHCHECK CMD", configOf({ Healthcheck: { Test: ["CMD", "/probe"] } }), { healthcheck: true }],
+  ];
+  for (const [name, config, want] of imageRows) {
+    it(`image details: ${name}`, () => {
+      const result = buildImageScanResult(nodeAppInput({ config }));
+      assert.deepEqual(result.image, {
+        created: "2024-04-30T10:00:00Z",
+        os: "linux",
+        id: CONFIG_DIGEST,
+        ...want,
+      });
+      assert.deepEqual(result.labels, []);
+    });
+  }
+
+  const archRows: [architecture: string, isARM64: boolean][] = [
+    ["arm64", true],
+    ["aarch64", true],
+    ["ARM64", true],
+    ["amd64", false],
+    ["arm", false],
+    ["", false],
+  ];
+  for (const [architecture, isARM64] of archRows) {
+    it(`isARM64 for architecture ${JSON.stringify(architecture)}: ${isARM64}`, () => {
+      const identity = { ...nodeAppImage, architecture };
+      const result = buildImageScanResult(nodeAppInput({ identity, config: configOf({}, architecture) }));
+      assert.equal(result.isARM64, isARM64);
+    });
+  }
+
+  it("history sizes are left out where the manifest has none (schema 1)", () => {
+    const identity = { ...nodeAppImage, layers: nodeAppImage.layers.map((l) => ({ ...l, size: -1 })) };
+    const result = buildImageScanResult(nodeAppInput({ identity }));
+    assert.deepEqual(
+      result.history?.map((h) => h.sizeBytes),
+      [undefined, 0, undefined, undefined, undefined],
+    );
   });
 
   it("vendor zero values for what a registry scan does not produce", () => {
@@ -642,7 +746,6 @@ describe("buildImageScanResult: warnings and images without findings", () => {
     const bare = failedImageScanResult({
       ...context,
       config: undefined,
-      configDigest: undefined,
       error: "pull failed: 500",
     });
     assert.deepEqual(

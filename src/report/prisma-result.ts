@@ -34,9 +34,19 @@
  *   the package, which `withLayerVulnerabilities` maps onto `history`. Clients ignore unknown fields.
  * - `binaries` is null: the inventory records no binary files apart from the packages.
  *   `vulnerabilities` and `packages` are null when empty, as the vendor's nil slices are.
+ * - `id` is the image id, the config blob's digest (as `docker images` shows it); a result without a
+ *   known image (a failed pull) has "" and `err` set.
+ * - `image.entrypoint` is the config's Entrypoint followed by its Cmd, what a container runs (the
+ *   vendor's OpenAPI: "Combined entrypoint of the image (entrypoint + CMD)"). `image.env` is never
+ *   filled: environment values often hold credentials, and anyone who may read results would see them.
+ *   `user`, `workingDir` and `labels` are left out when the config does not set them.
+ * - `history[].sizeBytes` is the layer's size as the registry stores it (the manifest's compressed
+ *   size; `docker history` shows the uncompressed size, which only a pull reveals); 0 for history
+ *   lines that made no layer, left out when the manifest gives no size (schema 1).
  */
 import { ZERO_TIME } from "../api/schemas.js";
 import type { ImageConfig } from "../image/config.js";
+import { normalizePlatform } from "../image/platform.js";
 import type { Ecosystem, ImageIdentity, ImageInventory, InventoriedPackage } from "../inventory/types.js";
 import type { Finding } from "../match/types.js";
 import type { FixState } from "../vulndb/types.js";
@@ -127,6 +137,7 @@ export interface ImageHistory {
   created: number;
   instruction: string;
   id: string;
+  sizeBytes?: number;
   emptyLayer: boolean;
   vulnerabilities?: Vulnerability[];
 }
@@ -134,11 +145,12 @@ export interface ImageHistory {
 export interface ImageDetails {
   created: string;
   entrypoint?: string[];
-  env?: string[];
   labels?: Record<string, string>;
   user?: string;
   workingDir?: string;
   os?: string;
+  id?: string;
+  healthcheck?: boolean;
 }
 
 export interface ImageScanResult {
@@ -201,15 +213,6 @@ export interface ImageScanResult {
   scanWarnings: string[];
 }
 
-/** The parts of the image config the API shows that ImageConfig does not parse (config.config of the OCI config). */
-export interface RuntimeConfig {
-  entrypoint?: string[] | undefined;
-  env?: string[] | undefined;
-  labels?: Record<string, string> | undefined;
-  user?: string | undefined;
-  workingDir?: string | undefined;
-}
-
 /** What every result carries, scanned or failed. */
 export interface ScanContext {
   repoTag: ImageTagRef;
@@ -227,14 +230,11 @@ export interface ScanContext {
 
 export interface ImageScanInput extends ScanContext {
   identity: ImageIdentity;
-  /** The parsed image config, when at hand: history with build times, diff ids, creation time. */
-  config?: ImageConfig | undefined;
   /**
-   * The image id: digest of the config blob. ImageIdentity holds the manifest digest only, which
-   * stands in for the id when this is not given.
+   * The parsed image config, when at hand: history with build times, diff ids, creation time, the
+   * container defaults. Without it the identity's layer list stands in for the history.
    */
-  configDigest?: string | undefined;
-  runtime?: RuntimeConfig | undefined;
+  config?: ImageConfig | undefined;
   inventory: ImageInventory;
   findings: Finding[];
   /** The matcher's warnings; the inventory's own warnings are read from `inventory`. */
@@ -246,8 +246,6 @@ export interface FailedScanInput extends ScanContext {
   error: string;
   identity?: ImageIdentity | undefined;
   config?: ImageConfig | undefined;
-  configDigest?: string | undefined;
-  runtime?: RuntimeConfig | undefined;
 }
 
 const PACKAGE_TYPES: Readonly<Record<Ecosystem, PackageType>> = {
@@ -366,21 +364,37 @@ function osFields(inventory: ImageInventory | undefined) {
   };
 }
 
-/** The config's history; without a config, one entry per layer from the identity's history lines. */
+/** The layer's stored size; undefined when the manifest gives none (schema 1 says -1). */
+const knownSize = (size: number | undefined) => (size !== undefined && size >= 0 ? size : undefined);
+
+/**
+ * The config's history, each line that made a layer sized by that layer (the k-th such line made
+ * the k-th layer); without a config, one entry per layer from the identity's history lines.
+ */
 function historyOf(config: ImageConfig | undefined, identity: ImageIdentity | undefined, imageId: string) {
+  const layers = identity?.layers ?? [];
+  let layerIndex = 0;
   const entries: ImageHistory[] = config
-    ? config.history.map((h) => ({
-        created: epochSeconds(h.created),
-        instruction: h.createdBy ?? "",
-        id: "<missing>",
-        emptyLayer: h.emptyLayer,
-      }))
-    : (identity?.layers ?? []).map((l) => ({
-        created: 0,
-        instruction: l.createdBy ?? "",
-        id: "<missing>",
-        emptyLayer: false,
-      }));
+    ? config.history.map((h) => {
+        const sizeBytes = h.emptyLayer ? 0 : knownSize(layers[layerIndex++]?.size);
+        return {
+          created: epochSeconds(h.created),
+          instruction: h.createdBy ?? "",
+          id: "<missing>",
+          ...(sizeBytes === undefined ? {} : { sizeBytes }),
+          emptyLayer: h.emptyLayer,
+        };
+      })
+    : layers.map((l) => {
+        const sizeBytes = knownSize(l.size);
+        return {
+          created: 0,
+          instruction: l.createdBy ?? "",
+          id: "<missing>",
+          ...(sizeBytes === undefined ? {} : { sizeBytes }),
+          emptyLayer: false,
+        };
+      });
   // Docker shows the image id on the top entry and "<missing>" below it.
   const top = entries.at(-1);
   if (top) top.id = imageId;
@@ -390,16 +404,25 @@ function historyOf(config: ImageConfig | undefined, identity: ImageIdentity | un
 function imageDetails(
   created: string,
   os: string | undefined,
-  runtime: RuntimeConfig | undefined,
+  imageId: string,
+  config: ImageConfig | undefined,
 ): ImageDetails {
   const details: ImageDetails = { created };
-  if (runtime?.entrypoint) details.entrypoint = runtime.entrypoint;
-  if (runtime?.env) details.env = runtime.env;
-  if (runtime?.labels) details.labels = runtime.labels;
-  if (runtime?.user !== undefined) details.user = runtime.user;
-  if (runtime?.workingDir !== undefined) details.workingDir = runtime.workingDir;
+  const run = config?.run;
+  const command = run ? [...run.entrypoint, ...run.cmd] : [];
+  if (command.length > 0) details.entrypoint = command;
+  if (run && Object.keys(run.labels).length > 0) details.labels = { ...run.labels };
+  if (run?.user) details.user = run.user;
+  if (run?.workingDir) details.workingDir = run.workingDir;
   if (os) details.os = os;
+  if (imageId) details.id = imageId;
+  if (run) details.healthcheck = run.healthcheck;
   return details;
+}
+
+/** The vendor's isARM64: "the architecture of the image is aarch64", by any of its spellings. */
+function isArm64(architecture: string | undefined): boolean {
+  return architecture ? normalizePlatform({ os: "", architecture }).architecture === "arm64" : false;
 }
 
 /** Every field at the vendor's zero value, identity and context filled in. */
@@ -407,14 +430,12 @@ function baseResult(
   context: ScanContext,
   identity: ImageIdentity | undefined,
   config: ImageConfig | undefined,
-  configDigest: string | undefined,
-  runtime: RuntimeConfig | undefined,
 ): ImageScanResult {
   const { registry, repo, tag } = context.repoTag;
   const fullName = `${registry}/${repo}:${tag}`;
   const diffIds = config?.diffIds ?? identity?.layers.map((l) => l.diffId) ?? [];
   const created = goTime(config?.createdAt ?? (identity?.created ? new Date(identity.created) : undefined));
-  const imageId = configDigest ?? identity?.digest ?? "";
+  const imageId = identity?.configDigest ?? "";
   const history = config || identity ? historyOf(config, identity, imageId) : [];
   return {
     _id: fullName,
@@ -440,7 +461,7 @@ function baseResult(
     osDistroRelease: "",
     distro: "",
     packageManager: false,
-    isARM64: identity?.architecture === "arm64",
+    isARM64: isArm64(identity?.architecture ?? config?.architecture),
     missingDistroVulnCoverage: false,
     vulnerabilities: null,
     vulnerabilitiesCount: 0,
@@ -456,9 +477,9 @@ function baseResult(
     history: history.length > 0 ? history : null,
     layers: diffIds,
     topLayer: diffIds.at(-1) ?? "",
-    image: imageDetails(created, identity?.os ?? config?.os, runtime),
+    image: imageDetails(created, identity?.os ?? config?.os, imageId, config),
     // Sorted: the vendor builds them from a Go map, whose order means nothing.
-    labels: Object.entries(runtime?.labels ?? {})
+    labels: Object.entries(config?.run.labels ?? {})
       .map(([key, value]) => `${key}:${value}`)
       .sort(),
     installedProducts: { osDistro: "", hasPackageManager: false },
@@ -489,7 +510,7 @@ function baseResult(
 const COVERAGE_WARNING = /^(no vulnerability data for |the operating system is unknown)/;
 
 export function buildImageScanResult(input: ImageScanInput): ImageScanResult {
-  const result = baseResult(input, input.identity, input.config, input.configDigest, input.runtime);
+  const result = baseResult(input, input.identity, input.config);
   const times = layerTimes(input.config);
   const diffIds = result.layers ?? [];
   const vulnerabilities = vulnerabilitiesOf(input, times, diffIds);
@@ -517,7 +538,7 @@ export function buildImageScanResult(input: ImageScanInput): ImageScanResult {
 /** An image whose scan failed after its retries: what is known of it, `err` set, nothing counted. */
 export function failedImageScanResult(input: FailedScanInput): ImageScanResult {
   return {
-    ...baseResult(input, input.identity, input.config, input.configDigest, input.runtime),
+    ...baseResult(input, input.identity, input.config),
     err: input.error,
   };
 }
@@ -635,7 +656,7 @@ function packageOf(p: InventoriedPackage, cveCount: number, times: number[]): Pr
 
 /**
  * compact=true (§5.1): the findings, compliance issues, packages, binaries, history and the extended
- * metadata (the full layer list, environment, user and labels of the config) left out; counts,
+ * metadata (the full layer list, user, labels and the rest of the config) left out; counts,
  * distributions, risk factors and identity kept. `image` keeps `created` and `entrypoint`, as in the
  * vendor's compact example.
  */

@@ -33,6 +33,7 @@ export const nodeAppImage: ImageIdentity = {
   tag: "1.0",
   digest: d("e"),
   indexDigest: d("f"),
+  configDigest: d("8"),
   os: "linux",
   architecture: "amd64",
   created: "2024-04-30T10:00:00Z",
@@ -172,6 +173,7 @@ export const alpineImage: ImageIdentity = {
   repository: "alpine",
   tag: "3.10.3",
   digest: d("9"),
+  configDigest: d("6"),
   os: "linux",
   architecture: "arm64",
   variant: "v8",
@@ -207,6 +209,7 @@ export const alpineInventory: ImageInventory = {
 export const scratchImage: ImageIdentity = {
   name: "oci:./layout:server",
   digest: d("7"),
+  configDigest: d("5"),
   os: "linux",
   architecture: "amd64",
   layers: layers(2),

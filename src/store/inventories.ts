@@ -38,6 +38,11 @@ export class InventoryStore {
       .execute();
   }
 
+  /**
+   * The stored inventory of a manifest digest. A row written before identities held `configDigest`
+   * counts as absent: its image id is unknown, so the image is indexed again (from the layer cache,
+   * nothing pulled) rather than reported without an id.
+   */
   async get(digest: string): Promise<StoredInventory | undefined> {
     const row = await this.store.db
       .selectFrom("image_inventories")
@@ -45,8 +50,10 @@ export class InventoryStore {
       .where("digest", "=", digest)
       .executeTakeFirst();
     if (!row) return undefined;
+    const identity = JSON.parse(row.identity) as Partial<ImageIdentity>;
+    if (typeof identity.configDigest !== "string" || identity.configDigest === "") return undefined;
     return {
-      identity: JSON.parse(row.identity) as ImageIdentity,
+      identity: identity as ImageIdentity,
       inventory: JSON.parse(gunzipSync(row.inventory).toString("utf8")) as ImageInventory,
       extractors: row.extractors,
       indexedAt: row.indexed_at,

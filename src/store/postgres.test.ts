@@ -74,6 +74,7 @@ const identity: ImageIdentity = {
   repository: "alpine",
   tag: "3.18",
   digest: "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+  configDigest: "sha256:2222222222222222222222222222222222222222222222222222222222222222",
   os: "linux",
   architecture: "amd64",
   layers: [{ digest: "sha256:aa", diffId: "sha256:layer", size: 3_000_000, mediaType: "tar+gzip" }],
@@ -126,6 +127,13 @@ for (const [name, open] of backends) {
         await inventories.put(identity, { ...inventory, warnings: [] }, "apk@3");
         assert.equal((await inventories.get(identity.digest))?.extractors, "apk@3", "put replaces");
         assert.equal(await inventories.get("sha256:none"), undefined);
+        const { configDigest: _, ...beforeConfigDigest } = identity;
+        await inventories.put(beforeConfigDigest as ImageIdentity, inventory, signature);
+        assert.equal(
+          await inventories.get(identity.digest),
+          undefined,
+          "a row stored before identities held the config digest is not reused without an image id",
+        );
       } finally {
         await store.close();
       }

@@ -101,6 +101,7 @@ export async function openDockerArchive(file: string, options: { name: string })
       tag: repoTag?.match(/:([^:/]*)$/)?.[1],
       // The image ID of a docker save archive is its config digest; there is no manifest digest.
       digest: configDigest,
+      configDigest,
       os: config.os,
       architecture: config.architecture,
       variant: config.variant,

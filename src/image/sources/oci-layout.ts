@@ -69,6 +69,7 @@ export async function openOciLayout(
       tag: refName,
       digest: descriptor.digest,
       indexDigest,
+      configDigest: manifest.config.digest,
       os: config.os,
       architecture: config.architecture,
       variant: config.variant,

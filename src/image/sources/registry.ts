@@ -24,6 +24,8 @@ export async function openRegistryImage(
       tag: ref.tag,
       digest: image.digest,
       indexDigest: image.indexDigest,
+      // Schema 1 has no config blob: the client names the manifest digest as its config's.
+      configDigest: image.manifest.config.digest,
       os: image.config.os,
       architecture: image.config.architecture,
       variant: image.config.variant,
