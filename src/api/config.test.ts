@@ -66,3 +66,37 @@ test("bad values stop the start with a message", () => {
       (e: Error) => e instanceof ConfigError && message.test(e.message),
     );
 });
+
+test("the GET /registry rate limit: off by default, REQUESTS/WINDOW from flag, environment or file", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "shipshape-config-"));
+  try {
+    const yaml = path.join(dir, "console.yaml");
+    fs.writeFileSync(yaml, "registryRateLimit: 100/1m\n");
+    const env = { HOME: dir };
+    assert.equal(resolveConfig({}, env).registryRateLimit, undefined);
+    assert.deepEqual(resolveConfig({ config: yaml }, env).registryRateLimit, { max: 100, windowMs: 60_000 });
+    assert.deepEqual(
+      resolveConfig({ config: yaml }, { ...env, SHIPSHAPE_REGISTRY_RATE_LIMIT: "30/30s" }).registryRateLimit,
+      { max: 30, windowMs: 30_000 },
+    );
+    assert.equal(resolveConfig({ config: yaml, registryRateLimit: "off" }, env).registryRateLimit, undefined);
+    for (const [text, limit] of [
+      ["5/500ms", { max: 5, windowMs: 500 }],
+      ["10/s", { max: 10, windowMs: 1000 }],
+      ["10/2", { max: 10, windowMs: 2000 }],
+      [" 1 / 1h ", { max: 1, windowMs: 3_600_000 }],
+    ] as const) {
+      assert.deepEqual(resolveConfig({ registryRateLimit: text }, env).registryRateLimit, limit, text);
+    }
+    for (const text of ["30", "30/", "0/30s", "30/0s", "30/2d", "x/30s", "30/25h"]) {
+      assert.throws(
+        () => resolveConfig({ registryRateLimit: text }, env),
+        (e: Error) =>
+          e instanceof ConfigError && /--registry-rate-limit must be REQUESTS\/WINDOW/.test(e.message),
+        text,
+      );
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -22,6 +22,13 @@ export interface ConsoleConfig {
   sources: string[];
   parallelSpecs: number;
   pathPrefix: string;
+  /** Requests per window one user may make to GET /registry; undefined = unlimited (the default). */
+  registryRateLimit: RateLimit | undefined;
+}
+
+export interface RateLimit {
+  max: number;
+  windowMs: number;
 }
 
 /** Flags as commander hands them (every one optional: a flag not given falls through). */
@@ -37,6 +44,7 @@ export interface ConsoleFlags {
   source?: string[];
   parallelSpecs?: string;
   pathPrefix?: string;
+  registryRateLimit?: string;
 }
 
 export class ConfigError extends Error {}
@@ -52,6 +60,7 @@ const KEYS = {
   sources: "SHIPSHAPE_SOURCES",
   parallelSpecs: "SHIPSHAPE_PARALLEL_SPECS",
   pathPrefix: "SHIPSHAPE_PATH_PREFIX",
+  registryRateLimit: "SHIPSHAPE_REGISTRY_RATE_LIMIT",
 } as const satisfies Record<keyof ConsoleConfig, string>;
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -103,6 +112,23 @@ function list(value: unknown): string[] {
     .filter((s) => s !== "");
 }
 
+const WINDOW_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "30/30s" → 30 requests per 30 s (Prisma SaaS's limit on GET /registry); "off" or "" → none. */
+export function parseRateLimit(name: string, value: unknown): RateLimit | undefined {
+  const text = String(value).trim().toLowerCase();
+  if (text === "" || text === "off" || text === "false") return undefined;
+  const match = /^(\d+)\s*\/\s*(\d+)?\s*(ms|s|m|h)?$/.exec(text);
+  const max = Number(match?.[1]);
+  const windowMs = Number(match?.[2] ?? 1) * (WINDOW_UNITS_MS[match?.[3] ?? "s"] ?? Number.NaN);
+  const valid = match && (match[2] || match[3]) && max >= 1 && windowMs >= 1 && windowMs <= 86_400_000;
+  if (!valid)
+    throw new ConfigError(
+      `${name} must be REQUESTS/WINDOW, e.g. 30/30s (window in ms, s, m or h, at most a day), or off; got ${String(value)}`,
+    );
+  return { max, windowMs };
+}
+
 export function resolveConfig(flags: ConsoleFlags, env: NodeJS.ProcessEnv = process.env): ConsoleConfig {
   const configFile = flags.config ?? env.SHIPSHAPE_CONFIG;
   const file = configFile ? readFile(configFile) : {};
@@ -117,6 +143,7 @@ export function resolveConfig(flags: ConsoleFlags, env: NodeJS.ProcessEnv = proc
     sources: flags.source && flags.source.length > 0 ? flags.source : undefined,
     parallelSpecs: flags.parallelSpecs,
     pathPrefix: flags.pathPrefix,
+    registryRateLimit: flags.registryRateLimit,
   };
   const pick = (key: keyof ConsoleConfig): { value: unknown; from: string } | undefined => {
     if (fromFlags[key] !== undefined)
@@ -133,6 +160,7 @@ export function resolveConfig(flags: ConsoleFlags, env: NodeJS.ProcessEnv = proc
   const port = pick("port");
   const http = pick("http");
   const parallel = pick("parallelSpecs");
+  const rateLimit = pick("registryRateLimit");
   const prefix = text("pathPrefix") ?? "";
   if (prefix !== "" && !/^\/?[A-Za-z0-9._~\-/]+$/.test(prefix))
     throw new ConfigError(`path prefix ${prefix} has characters a URL path cannot hold`);
@@ -147,6 +175,7 @@ export function resolveConfig(flags: ConsoleFlags, env: NodeJS.ProcessEnv = proc
     sources: list(pick("sources")?.value ?? []),
     parallelSpecs: parallel ? integer(parallel.from, parallel.value, 1, 64) : 1,
     pathPrefix: prefix,
+    registryRateLimit: rateLimit ? parseRateLimit(rateLimit.from, rateLimit.value) : undefined,
   };
   if (config.http && (config.tlsCert || config.tlsKey))
     throw new ConfigError("--http and --tls-cert/--tls-key exclude each other");

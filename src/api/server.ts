@@ -5,6 +5,7 @@
  * (spec 1.3, 1.4), `{"err": …}` errors (1.5), and the OpenAPI document generated from the TypeBox
  * schemas at `/api/v1/openapi.json` with swagger-ui at `/docs`.
  */
+import fastifyRateLimit, { type RateLimitOptions } from "@fastify/rate-limit";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -24,13 +25,15 @@ import type { ScanControl } from "../scan/control.js";
 import type { ConsoleStore, UserRecord } from "../store/console-store.js";
 import type { VulnerabilityDatabase } from "../vulndb/database.js";
 import { authenticateRequest, checkPermission } from "./authentication.js";
-import { badRequest, installErrorHandling, notFound } from "./errors.js";
+import type { RateLimit } from "./config.js";
+import { ApiError, badRequest, installErrorHandling, notFound } from "./errors.js";
 import { registerAuthRoutes } from "./routes/auth.js";
 import { registerCredentialRoutes } from "./routes/credentials.js";
 import { registerResultRoutes } from "./routes/results.js";
 import { registerScanRoutes } from "./routes/scan.js";
 import { registerSettingsRoutes } from "./routes/settings.js";
 import { registerSystemRoutes } from "./routes/system.js";
+import { registerUserRoutes } from "./routes/users.js";
 import { registerWebhookRoutes } from "./routes/webhook.js";
 
 declare module "fastify" {
@@ -64,6 +67,8 @@ export interface ServerOptions {
   pathPrefix?: string;
   https?: { key: string; cert: string } | undefined;
   logger?: FastifyServerOptions["logger"];
+  /** Requests per window each user may make to GET /registry (spec 5.1); none when undefined. */
+  registryRateLimit?: RateLimit | undefined;
 }
 
 export type Api = FastifyInstance<
@@ -80,6 +85,8 @@ export interface RouteContext {
   deps: ApiDeps;
   /** The prefix plus "/api/v1", where the v1-only webhook lives. */
   v1Base: string;
+  /** The route config of GET /registry's rate limit (false = unlimited). */
+  registryRateLimit?: RateLimitOptions | false;
 }
 
 const API_VERSION = /^v(1|\d{2}\.\d{2})$/;
@@ -151,16 +158,26 @@ export async function buildServer(deps: ApiDeps, options: ServerOptions = {}): P
     checkPermission(request.user, permission, request.method);
   });
 
+  if (options.registryRateLimit) await installRateLimit(app, options.registryRateLimit);
+
   const v1Base = `${prefix}/api/v1`;
   await app.register(
     async (scoped) => {
-      const context: RouteContext = { app: scoped as Api, deps, v1Base };
+      const context: RouteContext = {
+        app: scoped as Api,
+        deps,
+        v1Base,
+        registryRateLimit: options.registryRateLimit
+          ? { max: options.registryRateLimit.max, timeWindow: options.registryRateLimit.windowMs }
+          : false,
+      };
       registerAuthRoutes(context);
       registerSystemRoutes(context);
       registerSettingsRoutes(context);
       registerCredentialRoutes(context);
       registerScanRoutes(context);
       registerResultRoutes(context);
+      registerUserRoutes(context);
     },
     { prefix: `${prefix}/api/:apiVersion` },
   );
@@ -174,6 +191,24 @@ export async function buildServer(deps: ApiDeps, options: ServerOptions = {}): P
     async () => app.swagger(),
   );
   return app;
+}
+
+/**
+ * Per-route rate limits (only routes whose config names one), counted per authenticated user: the
+ * check runs in preHandler, after the onRequest hook has authenticated the request, so requests
+ * that fail authentication spend nothing. Over the limit: 429 `{"err": …}` with Retry-After.
+ */
+async function installRateLimit(app: Api, limit: RateLimit): Promise<void> {
+  await app.register(fastifyRateLimit, {
+    global: false,
+    hook: "preHandler",
+    keyGenerator: (request) => `user:${request.user?.username ?? ""}`,
+    errorResponseBuilder: (_request, context) =>
+      new ApiError(
+        429,
+        `rate limit exceeded: ${context.max} requests per ${limit.windowMs / 1000} s per user; retry in ${Math.ceil(context.ttl / 1000)} s`,
+      ),
+  });
 }
 
 /**

@@ -162,11 +162,12 @@ async function* csvLines(
   }
 }
 
-export function registerResultRoutes({ app, deps }: RouteContext): void {
+export function registerResultRoutes({ app, deps, registryRateLimit = false }: RouteContext): void {
   app.get(
     "/registry",
     {
-      config: { permission: "monitorImages" },
+      // Spec 5.1: Prisma SaaS allows 30 requests per 30 s; here only when the console is told to.
+      config: { permission: "monitorImages", rateLimit: registryRateLimit },
       schema: {
         tags: ["results"],
         summary: "Scanned registry images (ImageScanResult[]), with the Total-Count header",

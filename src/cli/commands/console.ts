@@ -89,6 +89,10 @@ export function registerConsoleCommand(program: Command): void {
       "registry specifications scanned at once (default 1; SHIPSHAPE_PARALLEL_SPECS)",
     )
     .option("--path-prefix <prefix>", "serve the API under this path prefix (SHIPSHAPE_PATH_PREFIX)")
+    .option(
+      "--registry-rate-limit <requests/window>",
+      "limit GET /registry per user, e.g. 30/30s as Prisma SaaS (default off; SHIPSHAPE_REGISTRY_RATE_LIMIT)",
+    )
     .action(async (flags: ConsoleFlags) => {
       let config: ReturnType<typeof resolveConfig>;
       try {
@@ -143,6 +147,7 @@ export function registerConsoleCommand(program: Command): void {
         },
         {
           pathPrefix: config.pathPrefix,
+          registryRateLimit: config.registryRateLimit,
           https,
           logger: { level: process.env.SHIPSHAPE_LOG_LEVEL ?? "info", redact: REDACTED_PATHS },
         },
