@@ -4,9 +4,10 @@
  * join here as their providers land (issue 6).
  */
 import { dockerV2Provider } from "./docker-v2.js";
+import { harborProvider } from "./harbor.js";
 import type { RegistryProvider } from "./provider.js";
 
-export const providers: readonly RegistryProvider[] = [dockerV2Provider];
+export const providers: readonly RegistryProvider[] = [dockerV2Provider, harborProvider];
 
 const byType = new Map<string, RegistryProvider>(providers.map((provider) => [provider.type, provider]));
 

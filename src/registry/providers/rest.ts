@@ -1,0 +1,108 @@
+/**
+ * JSON over a product's own REST API (Harbor, GitLab, …) for the providers: the registry client's
+ * Transport (retries with backoff, `Retry-After`, redirects that drop credentials on another origin,
+ * proxies from the environment), bounded bodies, and paging by the `Link` header or by a provider's
+ * next-page rule.
+ */
+import { defaultRetryPolicy } from "../backoff.js";
+import { ProtocolError, type RegistryErrorContext } from "../errors.js";
+import { nextLink } from "../link-header.js";
+import { type Headers, readBounded, Transport } from "../transport.js";
+
+const MAX_API_BODY_BYTES = 32 * 1024 * 1024;
+const MAX_PAGES = 100_000;
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  url: URL;
+  /** The body text (bounded). */
+  text: string;
+}
+
+export class RestApi {
+  private readonly transport: Transport;
+
+  constructor(
+    /** API root, ending in "/" (e.g. https://harbor.example.com/api/v2.0/). */
+    readonly base: URL,
+    private readonly ctx: RegistryErrorContext,
+    options: { insecure: boolean; authorization?: string | undefined; headers?: Record<string, string> },
+  ) {
+    this.transport = new Transport({
+      insecure: options.insecure,
+      concurrency: 8,
+      connectTimeoutMs: 10_000,
+      idleTimeoutMs: 30_000,
+      retry: defaultRetryPolicy,
+      userAgent: "shipshape/0.1",
+      maxRedirects: 5,
+    });
+    this.authorization = options.authorization;
+    this.headers = options.headers ?? {};
+  }
+
+  private readonly authorization: string | undefined;
+  private readonly headers: Record<string, string>;
+
+  /** GET of `path` (relative to the base, already encoded) or of an absolute URL. */
+  async get(target: string | URL, signal?: AbortSignal): Promise<ApiResponse> {
+    const url = typeof target === "string" ? new URL(target, this.base) : target;
+    const res = await this.transport.send({
+      method: "GET",
+      url,
+      headers: { accept: "application/json", ...this.headers },
+      authorization: this.authorization,
+      signal,
+      ctx: this.ctx,
+    });
+    const text = (await readBounded(res, MAX_API_BODY_BYTES, this.ctx)).toString("utf8");
+    return { status: res.status, headers: res.headers, url: res.url, text };
+  }
+
+  /** Parses a 200 answer's JSON array; anything else goes to `failure`. */
+  array<T>(res: ApiResponse, what: string): T[] {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(res.text);
+    } catch {
+      throw new ProtocolError(this.ctx, `${what}: the answer is not JSON`);
+    }
+    // Some APIs answer an empty list as null.
+    if (parsed === null) return [];
+    if (!Array.isArray(parsed)) throw new ProtocolError(this.ctx, `${what}: expected a JSON array`);
+    return parsed as T[];
+  }
+
+  /**
+   * Every item of a paged list: follows `rel="next"` of the Link header, else `nextPage(res)` (a
+   * provider's own header, e.g. GitLab's X-Next-Page), until neither names a page. `failure` turns a
+   * non-200 answer into the provider's error.
+   */
+  async all<T>(
+    first: string,
+    what: string,
+    failure: (res: ApiResponse) => Error,
+    options: { signal?: AbortSignal | undefined; nextPage?: (res: ApiResponse) => URL | undefined } = {},
+  ): Promise<{ items: T[]; last: ApiResponse }> {
+    const items: T[] = [];
+    const seen = new Set<string>();
+    let url: URL | undefined = new URL(first, this.base);
+    let last: ApiResponse | undefined;
+    for (let pages = 0; url !== undefined; pages++) {
+      if (pages >= MAX_PAGES || seen.has(url.href)) {
+        throw new ProtocolError(this.ctx, `${what}: pagination does not end (${url.pathname}${url.search})`);
+      }
+      seen.add(url.href);
+      last = await this.get(url, options.signal);
+      if (last.status !== 200) throw failure(last);
+      items.push(...this.array<T>(last, what));
+      url = nextLink(last.headers.link, last.url) ?? options.nextPage?.(last);
+    }
+    return { items, last: last as ApiResponse };
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}
