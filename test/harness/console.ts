@@ -28,6 +28,10 @@ export interface ConsoleOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for /_ping (default 60 s: a first start may build the database). */
   startTimeoutMs?: number;
+  /** The CLI to run (default: the working tree bundled for tests; the demo runs bin/shipshape.js). */
+  cli?: string;
+  /** Sees everything the process writes, as it comes. */
+  onOutput?: (chunk: string) => void;
 }
 
 export interface RunningConsole {
@@ -70,7 +74,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       await fs.copyFile(options.prebuiltDatabase, target);
     }
   }
-  const cli = await bundledCli();
+  const cli = options.cli ?? (await bundledCli());
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -96,12 +100,12 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
   running.add(child);
   let output = "";
-  child.stdout?.on("data", (d) => {
-    output += d;
-  });
-  child.stderr?.on("data", (d) => {
-    output += d;
-  });
+  const collect = (chunk: Buffer) => {
+    output += chunk;
+    options.onOutput?.(chunk.toString());
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
   const exited = new Promise<number | null>((resolve) => {
     child.on("exit", (code) => {
       running.delete(child);
