@@ -120,8 +120,9 @@ const sorted = (values: Iterable<string>) => [...values].sort();
 
 test("the vendor's curl workflow: on-demand scan of one tag, progress, result and CSV", {
   timeout: 10 * 60_000,
-}, async () => {
+}, async (t) => {
   const out = path.join(tmp, "curl");
+  const started = Date.now();
   const { stdout } = await run(
     "bash",
     [
@@ -137,6 +138,9 @@ test("the vendor's curl workflow: on-demand scan of one tag, progress, result an
     { env: { ...process.env, POLL_SECONDS: "1", POLL_TIMEOUT_SECONDS: "480" } },
   );
   assert.match(stdout, /curl-workflow: ok/);
+  t.diagnostic(
+    `curl workflow: ${Date.now() - started} ms, ${(await fs.readFile(path.join(out, "progress-polls.txt"), "utf8")).trim()} progress polls`,
+  );
   const read = (name: string) => fs.readFile(path.join(out, name), "utf8");
   const json = async (name: string) => JSON.parse(await read(name));
 
@@ -183,6 +187,9 @@ test("the vendor's curl workflow: on-demand scan of one tag, progress, result an
   ]);
   assert.equal(cli.code, 0, cli.stderr);
   const cliIds = new Set((JSON.parse(cli.stdout).findings as { id: string }[]).map((f) => f.id));
+  t.diagnostic(
+    `${vulnerabilities.length} vulnerabilities in the result, ${cliIds.size} CVEs from shipshape image`,
+  );
   assert.deepEqual(sorted(new Set(vulnerabilities.map((v) => v.cve))), sorted(cliIds));
 
   assert.match(await read("registry_report.csv.headers"), /^content-type: text\/csv\r$/im);
@@ -292,7 +299,7 @@ test("the Terraform provider's registry-settings and credential resources", {
 
 test("the Python SDK flow: regular scan, statuses, every page of GET /registry, intelligence", {
   timeout: 15 * 60_000,
-}, async () => {
+}, async (t) => {
   // terraform apply of the settings the script then scans: 80 bulk repositories (more than one
   // page of 50 results) and node-app.
   const tf = await TerraformProviderClient.connect({
@@ -333,6 +340,9 @@ test("the Python SDK flow: regular scan, statuses, every page of GET /registry, 
     { env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" }, maxBuffer: 64 * 1024 * 1024 },
   );
   const summary = JSON.parse(stdout);
+  t.diagnostic(
+    `SDK flow: ${summary.registry.count} results in ${summary.registry.pages} pages, ${summary.scan.statusPolls.length} status polls after the scan request`,
+  );
   assert.equal(summary.specifications.count, 2);
   assert.deepEqual(summary.specifications.registries, [registryAddress(), registryAddress()]);
   assert.equal(summary.scan.answer, null, "POST /registry/scan answers an empty body");
