@@ -172,6 +172,12 @@ test("on-demand scan through the API: one-shot progress, the result by name, CSV
   assert.equal(results.headers.get("total-count"), "1");
   const [result] = results.json as {
     _id: string;
+    id: string;
+    repoDigests: string[];
+    creationTime: string;
+    isARM64: boolean;
+    image: { id?: string };
+    history: { sizeBytes?: number; emptyLayer: boolean }[];
     vulnerabilitiesCount: number;
     vulnerabilities: { severity: string }[];
   }[];
@@ -179,6 +185,44 @@ test("on-demand scan through the API: one-shot progress, the result by name, CSV
   assert.ok((result?.vulnerabilitiesCount ?? 0) > 0, "the testbed node-app image has known vulnerabilities");
   for (const v of result?.vulnerabilities ?? [])
     assert.ok(["low", "medium", "high", "critical"].includes(v.severity), v.severity);
+
+  // The image's identity as the registry itself gives it, read here without shipshape's client.
+  const manifestResponse = await fetch(`http://${registry.host}/v2/node-app/manifests/1.0`, {
+    headers: {
+      accept:
+        "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
+    },
+  });
+  assert.equal(manifestResponse.status, 200);
+  const manifestDigest = manifestResponse.headers.get("docker-content-digest");
+  const manifest = (await manifestResponse.json()) as {
+    config: { digest: string };
+    layers: { size: number }[];
+  };
+  const configResponse = await fetch(`http://${registry.host}/v2/node-app/blobs/${manifest.config.digest}`);
+  assert.equal(configResponse.status, 200);
+  const config = (await configResponse.json()) as { architecture: string; created: string };
+  assert.match(manifest.config.digest, /^sha256:[0-9a-f]{64}$/);
+  assert.notEqual(manifest.config.digest, manifestDigest, "the image id is not the manifest digest");
+  assert.equal(result?.id, manifest.config.digest, "the result id is the config blob digest");
+  assert.equal(result?.image.id, manifest.config.digest);
+  assert.deepEqual(result?.repoDigests, [`${registry.host}/node-app@${manifestDigest}`]);
+  assert.equal(Date.parse(result?.creationTime ?? ""), Date.parse(config.created));
+  assert.equal(result?.isARM64, config.architecture === "arm64");
+  assert.deepEqual(
+    result?.history.filter((h) => !h.emptyLayer).map((h) => h.sizeBytes),
+    manifest.layers.map((l) => l.size),
+    "each history line that made a layer carries that layer's size",
+  );
+  const byImageId = await call(
+    "GET",
+    `/api/v1/registry?imageID=${encodeURIComponent(manifest.config.digest)}`,
+  );
+  assert.deepEqual(
+    (byImageId.json as { _id: string }[]).map((r) => r._id),
+    [name],
+    "the imageID filter finds it by the config digest",
+  );
 
   const csv = await call("GET", "/api/v1/registry/download?repository=node-app");
   assert.equal(csv.status, 200);
