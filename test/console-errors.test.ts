@@ -798,6 +798,7 @@ describe("400: malformed bodies and parameters", () => {
       (route) =>
         !MALFORMED.some((m) => covers(route, m.method, m.url)) &&
         !WITHOUT_INPUT.some((url) => covers(route, "GET", url)) &&
+        // Its only input is the id, and any id is well-formed: an unknown one is the 404 below.
         route !== "GET /api/v1/credentials/{id}/usages",
     );
     assert.deepEqual(uncovered, [], "routes with no malformed-input case");
