@@ -869,6 +869,11 @@ describe("image sources: registry, OCI layout and docker save archives agree", {
     assert.deepEqual(facts(fromLegacy), expected, "docker save (classic)");
     assert.deepEqual(facts(fromOciArchive), expected, "docker save (OCI-style)");
     assert.equal(fromLayout.identity.digest, fromRegistry.identity.digest);
+    // The image id is the config digest wherever the image came from (an archive has no manifest digest).
+    const configDigest = (await readLayoutImage(layout, "node-app--1.0")).manifest.config.digest;
+    for (const a of [fromRegistry, fromLayout, fromLegacy, fromOciArchive]) {
+      assert.equal(a.identity.configDigest, configDigest, a.identity.name);
+    }
     assert.deepEqual([fromLegacy.identity.repository, fromLegacy.identity.tag], ["node-app", "1.0"]);
     for (const a of [fromLayout, fromLegacy, fromOciArchive]) assertLayerRefs(a);
   });
