@@ -423,6 +423,13 @@ function holdAfter(digests: Iterable<string>, free: number): FaultRule[] {
   ];
 }
 
+/**
+ * Exclusions for the even (debian-based) teams of one decade: the later tests scan alpine-based
+ * images only, leaving the one large layer (debian's) to the first test.
+ */
+const evenTeams = (decade: number) =>
+  [0, 2, 4, 6, 8].map((n) => `team-${decade}${n}/*`).filter((p) => p !== "team-00/*");
+
 const heldPulls = (proxy: FaultProxy, digests: Set<string>, free: number) =>
   proxy.hits.filter((h) => h.method === "GET" && digests.has(h.path.split("/blobs/")[1] ?? "")).length - free;
 
@@ -431,13 +438,14 @@ test("POST /registry/stop mid-scan ends it at once; what was stored is whole; th
 }, async () => {
   const proxy = await proxyTo(registry);
   const server = await launch(path.join(tmp, "stop"));
-  // team-10..team-19, newest tag of each: 30 images.
-  const expected = await expectedImages(proxy.host, /^team-1\d\//, /./, 1);
-  assert.equal(expected.size, 30);
+  // team-11, 13, …, 19, newest tag of each: 15 images.
+  const expected = await expectedImages(proxy.host, /^team-1[13579]\//, /./, 1);
+  assert.equal(expected.size, 15);
   await ok(server, "POST", "/api/v1/settings/registry?scanLater=true", {
     version: "2",
     registry: `http://${proxy.host}`,
     repository: "team-1*",
+    excludedRepositories: evenTeams(1),
     cap: 1,
     scanners: 2,
     os: "linux",
@@ -465,7 +473,7 @@ test("POST /registry/stop mid-scan ends it at once; what was stored is whole; th
   proxy.rules = [];
 
   const first = await results(server);
-  assert.ok(first.length >= 2 && first.length < 30, `${first.length} images stored before the stop`);
+  assert.ok(first.length >= 2 && first.length < 15, `${first.length} images stored before the stop`);
   for (const r of first) assertFullResult(r, expected.get(r._id), proxy.host);
   assert.equal(spec?.scannedImagesSuccessTotal, first.length);
 
@@ -512,15 +520,15 @@ test("SIGKILL mid-scan: after a restart on the same data dir settings, credentia
     version: "2",
     registry: `http://${proxy.host}`,
     repository: "team-0*",
-    excludedRepositories: ["*service-03"],
+    excludedRepositories: evenTeams(0),
     cap: 1,
     scanners: 2,
     os: "linux",
     credentialID: "team-reader",
   });
-  // team-01..team-09, services 01 and 02, newest tag: 18 images.
-  const expected = await expectedImages(proxy.host, /^team-0\d\/service-0[12]$/, /./, 1);
-  assert.equal(expected.size, 18);
+  // team-01, 03, …, 09, newest tag: 15 images.
+  const expected = await expectedImages(proxy.host, /^team-0[13579]\//, /./, 1);
+  assert.equal(expected.size, 15);
   const layers = allLayers(expected.values());
   const free = 6;
   proxy.rules = holdAfter(layers, free);
@@ -572,15 +580,16 @@ test("failing images are recorded in the status errors while the scan goes on; a
 }, async () => {
   const proxy = await proxyTo(registry);
   const server = await launch(path.join(tmp, "failures"));
-  // team-01..team-09 at v1: 27 images; two of them cannot be pulled.
-  const expected = await expectedImages(proxy.host, /^team-0\d\//, /^v1$/, 1);
-  assert.equal(expected.size, 27);
+  // team-01, 03, …, 09 at v1: 15 images; two of them cannot be pulled.
+  const expected = await expectedImages(proxy.host, /^team-0[13579]\//, /^v1$/, 1);
+  assert.equal(expected.size, 15);
   const broken = expected.get(`${proxy.host}/team-05/service-02:v1`) as ExpectedImage;
-  const corrupt = expected.get(`${proxy.host}/team-08/service-01:v1`) as ExpectedImage;
+  const corrupt = expected.get(`${proxy.host}/team-09/service-01:v1`) as ExpectedImage;
   await ok(server, "POST", "/api/v1/settings/registry?scanLater=true", {
     version: "2",
     registry: `http://${proxy.host}`,
     repository: "team-0*",
+    excludedRepositories: evenTeams(0),
     tag: "v1",
     cap: 1,
     scanners: 3,
@@ -593,7 +602,7 @@ test("failing images are recorded in the status errors while the scan goes on; a
       fault: { kind: "status", status: 500 },
     },
     {
-      match: { method: "GET", path: `/v2/team-08/service-01/blobs/${corrupt.layers.at(-1)}` },
+      match: { method: "GET", path: `/v2/team-09/service-01/blobs/${corrupt.layers.at(-1)}` },
       fault: { kind: "corrupt", offset: 20 },
     },
   ];
@@ -605,8 +614,8 @@ test("failing images are recorded in the status errors while the scan goes on; a
     corrupt.key,
   ]);
   const [spec] = await specs(server);
-  assert.equal(spec?.lastScanStatus, "completed", "25 of 27 images were scanned");
-  assert.equal(spec?.scannedImagesSuccessTotal, 25);
+  assert.equal(spec?.lastScanStatus, "completed", "13 of 15 images were scanned");
+  assert.equal(spec?.scannedImagesSuccessTotal, 13);
   const stored = await results(server);
   assert.deepEqual(stored.map((r) => r._id).sort(), [...expected.keys()].sort());
   for (const r of stored) {
@@ -619,7 +628,7 @@ test("failing images are recorded in the status errors while the scan goes on; a
   // Only the corrupt image, and a registry nobody listens on: nothing can be scanned.
   const unreachable = "127.0.0.1:1";
   for (const settings of [
-    { registry: `http://${proxy.host}`, repository: "team-08/service-01", tag: "v1" },
+    { registry: `http://${proxy.host}`, repository: "team-09/service-01", tag: "v1" },
     { registry: `http://${unreachable}`, repository: "anything" },
   ]) {
     await ok(server, "POST", "/api/v1/settings/registry?scanLater=true", {
@@ -632,7 +641,7 @@ test("failing images are recorded in the status errors while the scan goes on; a
   }
   const [, onlyCorrupt, nowhere] = await specs(server);
   await ok(server, "POST", "/api/v1/registry/scan/select", [
-    { settings: { version: "2", registry: `http://${proxy.host}`, repository: "team-08/service-01" } },
+    { settings: { version: "2", registry: `http://${proxy.host}`, repository: "team-09/service-01" } },
     { settings: { version: "2", registry: `http://${unreachable}`, repository: "anything" } },
   ]);
   const failed = await scanEnded(server);
