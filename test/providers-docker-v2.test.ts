@@ -10,7 +10,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Credential } from "../src/api/schemas.js";
-import { AuthError, NotFoundError, UnsupportedError } from "../src/registry/errors.js";
+import { AuthError, NetworkError, NotFoundError, UnsupportedError } from "../src/registry/errors.js";
 import {
   dockerV2Provider,
   exactRepositories,
@@ -21,7 +21,7 @@ import { providerFor, providers } from "../src/registry/providers/index.js";
 import type { DiscoveredTag, ProviderContext, ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
 import { startFaultProxy } from "./harness/fault-proxy.js";
-import { type RunningRegistry, startRegistry } from "./harness/registry.js";
+import { generateRegistryCertificates, type RunningRegistry, startRegistry } from "./harness/registry.js";
 import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
 import { ensureTestbedLayout } from "./harness/testbed.js";
 import { type RunningTokenServer, startTokenServer } from "./harness/token-server.js";
@@ -485,6 +485,68 @@ describe("a registry whose content disappears mid-listing", { timeout: 60_000 },
       assert.deepEqual(await session.listTags("team-01/service-03", { withTimes: true }), expected);
     } finally {
       await proxy.stop();
+    }
+  });
+});
+
+describe("HTTPS registry with a certificate from a private CA (caCert)", { timeout: 120_000 }, () => {
+  let registry: RunningRegistry;
+  let caCert: string;
+  before(async () => {
+    const certificates = await generateRegistryCertificates();
+    caCert = certificates.caCert;
+    registry = await startRegistry({
+      storageDir,
+      readOnly: true,
+      tls: { cert: certificates.cert, key: certificates.key },
+    });
+  });
+  after(() => registry.stop());
+
+  test("without caCert the certificate is not trusted: an error naming the registry and what to give", async () => {
+    assert.match(registry.url, /^https:/);
+    await assert.rejects(
+      dockerV2Provider.connect({ registry: registry.url, spec: {} }),
+      (e: unknown) =>
+        e instanceof NetworkError &&
+        e.registry === registry.host &&
+        e.message.startsWith(`${registry.host}:`) &&
+        /TLS certificate not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/.test(e.message) &&
+        /caCert/.test(e.message),
+    );
+  });
+
+  test("a CA of the same name that did not sign it is not trusted either", async () => {
+    const other = await generateRegistryCertificates();
+    await assert.rejects(
+      dockerV2Provider.connect({ registry: registry.url, caCert: other.caCert, spec: {} }),
+      (e: unknown) =>
+        e instanceof NetworkError && /TLS certificate not trusted \(CERT_SIGNATURE_FAILURE\)/.test(e.message),
+    );
+  });
+
+  test("with caCert: tags listed and an image pulled, every blob verified", async () => {
+    const session = await dockerV2Provider.connect({ registry: registry.url, caCert, spec: {} });
+    sessions.push(session);
+    assert.equal(session.registryHost, registry.host);
+    const alpine = seed.repositories.find((r) => r.name === "alpine");
+    assert.ok(alpine);
+    assert.deepEqual(
+      await session.listTags("alpine", { withTimes: false }),
+      alpine.tags.map((tag) => ({ tag })),
+    );
+    const seeded = seed.images.find((i) => i.repository === "alpine" && i.tag === "3.20.3");
+    assert.ok(seeded);
+    const image = await session.client.resolveImage("alpine", "3.20.3", {
+      platform: { os: "linux", architecture: "amd64" },
+    });
+    assert.equal(image.indexDigest ?? image.digest, seeded.digest);
+    assert.ok(image.manifest.layers.length > 0);
+    for (const layer of image.manifest.layers) {
+      let bytes = 0;
+      // openBlob fails the stream unless size and digest match the manifest's descriptor.
+      for await (const chunk of session.client.openBlob("alpine", layer)) bytes += (chunk as Buffer).length;
+      assert.equal(bytes, layer.size);
     }
   });
 });

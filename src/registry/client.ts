@@ -52,6 +52,8 @@ export interface RegistryClientOptions {
   credentials?: Credentials;
   /** Allow plain HTTP and unverified TLS for this registry. */
   insecure?: boolean;
+  /** PEM CA certificate(s) to trust for this registry besides the system's. */
+  ca?: string | undefined;
   concurrency?: number;
   connectTimeoutMs?: number;
   idleTimeoutMs?: number;
@@ -137,6 +139,7 @@ export class RegistryClient {
     this.base = this.candidates[0] as URL;
     this.transport = new Transport({
       insecure,
+      ca: options.ca,
       concurrency: options.concurrency ?? 4,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       idleTimeoutMs: options.idleTimeoutMs ?? 30_000,

@@ -4,12 +4,19 @@
  * redirects followed by hand so credentials never leave the registry's origin, proxy from the
  * environment (HTTP_PROXY/HTTPS_PROXY/NO_PROXY).
  */
+import { rootCertificates } from "node:tls";
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from "undici";
 import { backoffDelay, HostPause, parseRetryAfter, type RetryPolicy, Semaphore, sleep } from "./backoff.js";
 import { NetworkError, ProtocolError, type RegistryErrorContext } from "./errors.js";
 
 export interface TransportOptions {
   insecure: boolean;
+  /**
+   * PEM CA certificate(s) trusted besides the system's, for a registry whose certificate a private
+   * CA signed (RegistrySpecification.caCert). The system roots stay trusted: token servers and
+   * redirect targets (object storage) are often public.
+   */
+  ca?: string | undefined;
   /** Requests in flight to this registry at once (a streaming body holds its slot). */
   concurrency: number;
   connectTimeoutMs: number;
@@ -68,7 +75,11 @@ export class Transport {
 
   constructor(private readonly options: TransportOptions) {
     const agentOptions = {
-      connect: { timeout: options.connectTimeoutMs, rejectUnauthorized: !options.insecure },
+      connect: {
+        timeout: options.connectTimeoutMs,
+        rejectUnauthorized: !options.insecure,
+        ...(options.ca ? { ca: [...rootCertificates, options.ca] } : {}),
+      },
       headersTimeout: options.idleTimeoutMs,
       bodyTimeout: options.idleTimeoutMs,
       connections: options.concurrency * 2,
@@ -214,9 +225,12 @@ export function describeNetworkError(err: unknown): string {
     case "DEPTH_ZERO_SELF_SIGNED_CERT":
     case "SELF_SIGNED_CERT_IN_CHAIN":
     case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+    case "UNABLE_TO_GET_ISSUER_CERT":
+    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
+    case "CERT_SIGNATURE_FAILURE":
     case "CERT_HAS_EXPIRED":
     case "ERR_TLS_CERT_ALTNAME_INVALID":
-      return `TLS certificate not trusted (${code}); use --insecure to skip verification`;
+      return `TLS certificate not trusted (${code}); give the CA that signed it (the registry specification's caCert) or use --insecure to skip verification`;
     default:
       return code ? `${message} (${code})` : message;
   }

@@ -5,7 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { request } from "undici";
+import { generate } from "selfsigned";
+import { Agent, request } from "undici";
 import { freePort } from "./paths.js";
 import { ensureCommand } from "./tools.js";
 
@@ -28,10 +29,44 @@ export interface RegistryOptions {
   readOnly?: boolean;
   /** distribution's `catalog.maxentries` (default 1000): a larger `n` on /v2/_catalog is a 400. */
   maxEntries?: number;
+  /** Serve HTTPS with this PEM certificate and key (e.g. from generateRegistryCertificates). */
+  tls?: { cert: string; key: string };
+}
+
+export interface RegistryCertificates {
+  /** The CA's PEM certificate: what a client must trust (RegistrySpecification.caCert). */
+  caCert: string;
+  /** The registry's PEM certificate for 127.0.0.1, signed by the CA, and its key. */
+  cert: string;
+  key: string;
+}
+
+/** A private CA and a server certificate it signed for 127.0.0.1, as a company registry has. */
+export async function generateRegistryCertificates(): Promise<RegistryCertificates> {
+  const ca = await generate([{ name: "commonName", value: "shipshape test registry CA" }], {
+    keySize: 2048,
+    algorithm: "sha256",
+    extensions: [
+      { name: "basicConstraints", cA: true, critical: true },
+      { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
+    ],
+  });
+  const server = await generate([{ name: "commonName", value: "127.0.0.1" }], {
+    keySize: 2048,
+    algorithm: "sha256",
+    ca: { key: ca.private, cert: ca.cert },
+    extensions: [
+      { name: "basicConstraints", cA: false },
+      { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
+      { name: "extKeyUsage", serverAuth: true },
+      { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] },
+    ],
+  });
+  return { caCert: ca.cert, cert: server.cert, key: server.private };
 }
 
 export interface RunningRegistry {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT` (`https://` with the tls option) */
   url: string;
   /** `127.0.0.1:PORT`, as in image references */
   host: string;
@@ -44,6 +79,8 @@ const START_TIMEOUT_MS = 15_000;
 const START_ATTEMPTS = 5;
 const INSTANCE_HEADER = "x-shipshape-registry-instance";
 const running = new Set<ChildProcess>();
+/** The start-up probe asks whether this instance is up (its header says so), not whom to trust. */
+const probeAgent = new Agent({ connect: { rejectUnauthorized: false } });
 
 // A test process that ends without calling stop() must not leave registries behind. The 'exit'
 // hook covers normal ends; setpriv --pdeathsig below covers crashes and SIGKILL of this process.
@@ -84,6 +121,7 @@ function configYaml(
   storageDir: string,
   htpasswdFile: string,
   instance: Instance,
+  tlsFiles: { cert: string; key: string },
 ): string {
   const maintenance = opts.readOnly
     ? "  maintenance:\n    uploadpurging:\n      enabled: false\n    readonly:\n      enabled: true\n"
@@ -96,6 +134,7 @@ function configYaml(
     // A fixed secret per instance silences distribution's "no HTTP secret" warning.
     `http:\n  addr: 127.0.0.1:${instance.port}\n  secret: ${randomBytes(16).toString("hex")}\n` +
     `  headers:\n    ${INSTANCE_HEADER}: [${q(instance.id)}]\n` +
+    (opts.tls ? `  tls:\n    certificate: ${q(tlsFiles.cert)}\n    key: ${q(tlsFiles.key)}\n` : "") +
     catalog +
     authSection(opts.auth ?? { kind: "none" }, htpasswdFile)
   );
@@ -125,7 +164,11 @@ async function waitUntilServing(
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) return "exited";
     try {
-      const res = await request(`${url}/v2/`, { headersTimeout: 1000, bodyTimeout: 1000 });
+      const res = await request(`${url}/v2/`, {
+        headersTimeout: 1000,
+        bodyTimeout: 1000,
+        dispatcher: probeAgent,
+      });
       await res.body.dump();
       const ours = res.headers[INSTANCE_HEADER] === instance;
       if (ours && (res.statusCode === 200 || res.statusCode === 401)) return "ready";
@@ -160,13 +203,18 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
   const configFile = path.join(workDir, "config.yml");
   const htpasswdFile = path.join(workDir, "htpasswd");
   const logFile = path.join(workDir, "registry.log");
+  const tlsFiles = { cert: path.join(workDir, "tls.crt"), key: path.join(workDir, "tls.key") };
   if (opts.auth?.kind === "htpasswd") await writeHtpasswd(htpasswdFile, opts.auth.users);
+  if (opts.tls) {
+    await fs.writeFile(tlsFiles.cert, opts.tls.cert);
+    await fs.writeFile(tlsFiles.key, opts.tls.key, { mode: 0o600 });
+  }
 
   for (let attempt = 1; ; attempt++) {
     // freePort() can race with other processes; a registry that lost the race exits and we retry.
     const port = await freePort();
     const id = randomBytes(16).toString("hex");
-    await fs.writeFile(configFile, configYaml(opts, storageDir, htpasswdFile, { port, id }));
+    await fs.writeFile(configFile, configYaml(opts, storageDir, htpasswdFile, { port, id }, tlsFiles));
     const log = await fs.open(logFile, "w");
     const child = spawn("setpriv", ["--pdeathsig", "SIGTERM", "docker-registry", "serve", configFile], {
       stdio: ["ignore", log.fd, log.fd],
@@ -174,7 +222,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
     await log.close();
     running.add(child);
     child.once("exit", () => running.delete(child));
-    const url = `http://127.0.0.1:${port}`;
+    const url = `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`;
     const state = await waitUntilServing(child, url, id).catch(async (err: unknown) => {
       await terminate(child);
       await fs.rm(workDir, { recursive: true, force: true });

@@ -207,6 +207,7 @@ export const dockerV2Provider: RegistryProvider = {
       registry: address.address,
       credentials,
       insecure: address.insecure,
+      ca: context.caCert?.trim() || undefined,
     });
     try {
       await client.login();
