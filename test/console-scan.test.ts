@@ -572,6 +572,30 @@ test("SIGKILL mid-scan: after a restart on the same data dir settings, credentia
   const all = await results(server);
   assert.deepEqual(all.map((r) => r._id).sort(), [...expected.keys()].sort());
   for (const r of all) assertFullResult(r, expected.get(r._id), proxy.host);
+
+  // With periodic scans on, a console killed mid-scan scans again by itself once restarted (spec
+  // 6.1). That rescan pulls no layer, so it is held at the image configs tag discovery reads.
+  await ok(server, "POST", "/api/v1/settings/scan", { registryScanPeriodMs: 3_600_000 });
+  const configs = new Set([...expected.values()].map((i) => i.configDigest));
+  proxy.reset();
+  proxy.rules = holdAfter(configs, 3);
+  await ok(server, "POST", "/api/v1/registry/scan");
+  await until("config reads held in flight", async () =>
+    heldPulls(proxy, configs, 3) >= 1 ? true : undefined,
+  );
+  await server.kill();
+  proxy.rules = [];
+  const restartedAt = Date.now();
+  server = await launch(dataDir);
+  const resumed = await until("the scan the restart started to end", async () => {
+    const s = await status(server);
+    return !s.scanning && s.errors.length === 0 ? s : undefined;
+  });
+  assert.ok(Date.parse(resumed.scanTime) >= restartedAt, "a scan finished after the restart");
+  assert.equal((await specs(server))[0]?.lastScanStatus, "completed");
+  const rescanned = await results(server);
+  assert.equal(rescanned.length, expected.size);
+  for (const r of rescanned) assert.ok(Date.parse(r.scanTime) >= restartedAt, `${r._id} scanned again`);
   await server.stop();
 });
 
