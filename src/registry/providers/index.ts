@@ -4,10 +4,11 @@
  * join here as their providers land (issue 6).
  */
 import { dockerV2Provider } from "./docker-v2.js";
+import { gitlabProvider } from "./gitlab.js";
 import { harborProvider } from "./harbor.js";
 import type { RegistryProvider } from "./provider.js";
 
-export const providers: readonly RegistryProvider[] = [dockerV2Provider, harborProvider];
+export const providers: readonly RegistryProvider[] = [dockerV2Provider, harborProvider, gitlabProvider];
 
 const byType = new Map<string, RegistryProvider>(providers.map((provider) => [provider.type, provider]));
 
