@@ -168,7 +168,8 @@ describe("user management", () => {
     assert.doesNotMatch(list.text, /scrypt|password/i);
     // The stored hash is scrypt and verifies the password given at creation.
     const stored = await c.store.getUser("audrey");
-    assert.ok(stored?.passwordHash.startsWith("scrypt$"));
+    assert.ok(stored);
+    assert.match(stored.passwordHash, /^scrypt\$/);
     assert.equal(await verifyPassword("audrey-password", stored.passwordHash), true);
   });
 
@@ -365,8 +366,23 @@ describe("user management", () => {
     const deleted = await call(c, "DELETE", "/api/v1/users/vera", { auth: ADMIN });
     assert.equal(deleted.status, 200, deleted.text);
     assert.equal(deleted.text, "");
-    assertError(await call(c, "GET", "/api/v1/version", { auth: token }), 401, /no longer exists/);
+    assertError(
+      await call(c, "GET", "/api/v1/version", { auth: token }),
+      401,
+      /revoked: its user was deleted/,
+    );
     assertError(await call(c, "DELETE", "/api/v1/users/vera", { auth: ADMIN }), 404, /user vera not found/);
+    // A new user of the same name does not inherit the old one's tokens.
+    await call(c, "POST", "/api/v1/users", {
+      auth: ADMIN,
+      body: { username: "vera", password: "new-vera-password", role: "admin" },
+    });
+    assertError(await call(c, "GET", "/api/v1/users", { auth: token }), 401, /revoked/);
+    // Tokens are revoked up to the deletion's second (iat has whole seconds); wait for the next one.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const newToken = await bearer(c, "vera", "new-vera-password");
+    assert.equal((await call(c, "GET", "/api/v1/users", { auth: newToken })).status, 200);
+    assert.equal((await call(c, "DELETE", "/api/v1/users/vera", { auth: ADMIN })).status, 200);
     assertError(
       await call(c, "DELETE", "/api/v1/users/admin", { auth: ADMIN }),
       400,

@@ -39,6 +39,29 @@ test("tokens signed with another key, altered or renewed are refused", async () 
   await assert.rejects(issuer.verify(token), /renewed/);
 });
 
+test("a deleted user's tokens are revoked, also for a new user of the same name, until they expire", async () => {
+  let now = new Date("2026-01-01T00:00:00Z");
+  const issuer = new TokenIssuer({ key: Buffer.alloc(32, 1), now: () => now });
+  const old = await issuer.issue("bob");
+  const carol = await issuer.issue("carol");
+  now = new Date(now.getTime() + 60_000);
+  const later = await issuer.issue("bob");
+  issuer.revokeUser("bob");
+  for (const token of [old, later]) {
+    await assert.rejects(
+      issuer.verify(token),
+      (e: Error) => e instanceof TokenError && /revoked: its user was deleted/.test(e.message),
+    );
+  }
+  assert.equal((await issuer.verify(carol)).username, "carol");
+  // The revocation is by issue time: a token of the next second on belongs to the new bob.
+  now = new Date(now.getTime() + 1000);
+  const fresh = await issuer.issue("bob");
+  assert.equal((await issuer.verify(fresh)).issuedAt, now.getTime() / 1000);
+  assert.equal((await issuer.verify(fresh)).username, "bob");
+  await assert.rejects(issuer.verify(later), /revoked/);
+});
+
 test("passwords hash with scrypt and verify only the same password", async () => {
   const password = generatePassword();
   assert.equal(password.length, 24);

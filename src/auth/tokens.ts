@@ -17,6 +17,8 @@ export class TokenError extends Error {}
 export interface TokenClaims {
   username: string;
   tokenId: string;
+  /** Epoch seconds. */
+  issuedAt: number;
   expiresAt: number;
 }
 
@@ -31,6 +33,8 @@ export class TokenIssuer {
   private readonly now: () => Date;
   /** Superseded token ids → their expiry (epoch seconds), dropped once expired. */
   private readonly superseded = new Map<string, number>();
+  /** Deleted user names → when (epoch seconds); their tokens issued until then are refused. */
+  private readonly revoked = new Map<string, number>();
 
   constructor(private readonly options: TokenIssuerOptions) {
     this.lifetime = options.lifetimeSeconds ?? TOKEN_LIFETIME_SECONDS;
@@ -60,14 +64,33 @@ export class TokenIssuer {
         algorithms: ["HS256"],
         issuer: ISSUER,
         currentDate: this.now(),
-        requiredClaims: ["sub", "exp", "jti"],
+        requiredClaims: ["sub", "iat", "exp", "jti"],
       }));
     } catch (err) {
       throw new TokenError(err instanceof errors.JWTExpired ? "token expired" : "invalid token");
     }
-    const claims = { username: payload.sub ?? "", tokenId: payload.jti ?? "", expiresAt: payload.exp ?? 0 };
+    const claims = {
+      username: payload.sub ?? "",
+      tokenId: payload.jti ?? "",
+      issuedAt: payload.iat ?? 0,
+      expiresAt: payload.exp ?? 0,
+    };
     if (this.superseded.has(claims.tokenId)) throw new TokenError("token was renewed");
+    const revokedAt = this.revoked.get(claims.username);
+    // "<=": iat has whole seconds, so a token of the same second as the deletion is refused too.
+    if (revokedAt !== undefined && claims.issuedAt <= revokedAt)
+      throw new TokenError("token was revoked: its user was deleted");
     return claims;
+  }
+
+  /**
+   * Refuses every token issued so far to `username` (its user was deleted), so a new user of the
+   * same name does not inherit them. Kept in this process only, like renewals.
+   */
+  revokeUser(username: string): void {
+    const nowSeconds = Math.floor(this.now().getTime() / 1000);
+    for (const [name, at] of this.revoked) if (at + this.lifetime < nowSeconds) this.revoked.delete(name);
+    this.revoked.set(username, nowSeconds);
   }
 
   /** A fresh token for the holder of a valid one, which stops being accepted (spec 2.3). */

@@ -6,8 +6,9 @@
  * Users are local ("basic" authType) with one built-in role each. Passwords are at least 8
  * characters and stored scrypt-hashed (src/auth/passwords.ts); responses never carry a hash.
  * The last admin cannot be deleted or given another role, so the console always has someone who
- * can manage it. A token names its user only (src/auth/tokens.ts), so a deleted user's tokens stop
- * working at once and a changed role applies to the next request.
+ * can manage it. A token names its user only (src/auth/tokens.ts) and the role is read per request,
+ * so a changed role applies to the next request; a deleted user's tokens are revoked, also against
+ * a new user of the same name.
  */
 import { Type } from "typebox";
 import { hashPassword } from "../../auth/passwords.js";
@@ -180,6 +181,7 @@ export function registerUserRoutes({ app, deps }: RouteContext): void {
       const { username } = request.params;
       const change = await deps.store.deleteUser(username, ADMIN_ROLE);
       outcome(change, username, `user ${username} is the last admin and cannot be deleted`);
+      deps.tokens.revokeUser(username);
       return reply.code(200).send();
     },
   );
