@@ -139,6 +139,7 @@ interface StoredSpecView {
   repository: string;
   scanStatus: string;
   lastScanStatus: string;
+  lastScanTime: string;
   scanError?: string;
   scannedImagesSuccessTotal?: number;
   credentialID?: string;
@@ -179,7 +180,7 @@ interface ExpectedImage {
   digest: string;
   configDigest: string;
   layers: string[];
-  /** Odd teams are built on alpine, even ones on debian (testbed README). */
+  /** Odd teams are built on alpine, even ones on debian (testbed README); alpine is alpine. */
   osDistro: string;
 }
 
@@ -214,7 +215,7 @@ async function expectedImages(
         digest: image.descriptor.digest,
         configDigest: image.manifest.config.digest,
         layers: image.manifest.layers.map((l) => l.digest),
-        osDistro: team % 2 === 1 ? "alpine" : "debian",
+        osDistro: repo.name === "alpine" || team % 2 === 1 ? "alpine" : "debian",
       });
     }
   }
@@ -438,24 +439,40 @@ test("POST /registry/stop mid-scan ends it at once; what was stored is whole; th
 }, async () => {
   const proxy = await proxyTo(registry);
   const server = await launch(path.join(tmp, "stop"));
-  // team-11, 13, …, 19, newest tag of each: 15 images.
-  const expected = await expectedImages(proxy.host, /^team-1[13579]\//, /./, 1);
-  assert.equal(expected.size, 15);
-  await ok(server, "POST", "/api/v1/settings/registry?scanLater=true", {
-    version: "2",
-    registry: `http://${proxy.host}`,
-    repository: "team-1*",
-    excludedRepositories: evenTeams(1),
-    cap: 1,
-    scanners: 2,
-    os: "linux",
-  });
-  const layers = allLayers(expected.values());
+  // Spec A, team-11, 13, …, 19, newest tag of each: 15 images; spec B after it, alpine:3.10.3.
+  const teams = await expectedImages(proxy.host, /^team-1[13579]\//, /./, 1);
+  assert.equal(teams.size, 15);
+  const alpine = await expectedImages(proxy.host, /^alpine$/, /^3\.10\.3$/, 1);
+  const expected = new Map([...teams, ...alpine]);
+  for (const settings of [
+    { repository: "team-1*", excludedRepositories: evenTeams(1), scanners: 2 },
+    { repository: "alpine", tag: "3.10.3", scanners: 1 },
+  ]) {
+    await ok(server, "POST", "/api/v1/settings/registry?scanLater=true", {
+      version: "2",
+      registry: `http://${proxy.host}`,
+      ...settings,
+      cap: 1,
+      os: "linux",
+    });
+  }
+  // B scanned on its own first, so it has a last scan to keep while it waits behind A.
+  await ok(server, "POST", "/api/v1/registry/scan/select", [
+    { settings: { version: "2", registry: `http://${proxy.host}`, repository: "alpine" } },
+  ]);
+  assert.deepEqual((await scanEnded(server)).errors, []);
+  const alpineBefore = (await specs(server))[1];
+  assert.equal(alpineBefore?.lastScanStatus, "completed");
+  assert.equal(alpineBefore?.scannedImagesSuccessTotal, 1);
+
+  const layers = allLayers(teams.values());
   const free = 6;
+  proxy.reset();
   proxy.rules = holdAfter(layers, free);
+  const teamResults = async () => (await results(server)).filter((r) => teams.has(r._id));
   await ok(server, "POST", "/api/v1/registry/scan");
   await until("pulls held in flight and some images stored", async () =>
-    heldPulls(proxy, layers, free) >= 1 && (await results(server)).length >= 2 ? true : undefined,
+    heldPulls(proxy, layers, free) >= 1 && (await teamResults()).length >= 2 ? true : undefined,
   );
 
   const asked = Date.now();
@@ -467,21 +484,29 @@ test("POST /registry/stop mid-scan ends it at once; what was stored is whole; th
   assert.equal(stopped.scanning, false);
   assert.equal(stopped.completed, true);
   assert.deepEqual(stopped.errors, [], "a stop is not an error");
-  const [spec] = await specs(server);
+  const [spec, queued] = await specs(server);
   assert.equal(spec?.scanStatus, "stopped");
   assert.equal(spec?.lastScanStatus, "stopped");
+  // B never started in the stopped run: off the queue, with its last scan's time and total.
+  assert.equal(queued?.scanStatus, "stopped");
+  assert.equal(queued?.lastScanTime, alpineBefore?.lastScanTime);
+  assert.equal(queued?.scannedImagesSuccessTotal, 1);
   proxy.rules = [];
 
   const first = await results(server);
-  assert.ok(first.length >= 2 && first.length < 15, `${first.length} images stored before the stop`);
+  const scannedTeams = first.filter((r) => teams.has(r._id)).length;
+  assert.ok(scannedTeams >= 2 && scannedTeams < 15, `${scannedTeams} images of A stored before the stop`);
   for (const r of first) assertFullResult(r, expected.get(r._id), proxy.host);
-  assert.equal(spec?.scannedImagesSuccessTotal, first.length);
+  assert.equal(spec?.scannedImagesSuccessTotal, scannedTeams);
 
   const since = Date.now();
   await ok(server, "POST", "/api/v1/registry/scan");
   const done = await scanEnded(server);
   assert.deepEqual(done.errors, []);
-  assert.equal((await specs(server))[0]?.lastScanStatus, "completed");
+  assert.deepEqual(
+    (await specs(server)).map((s) => s.lastScanStatus),
+    ["completed", "completed"],
+  );
   const all = await results(server);
   assert.deepEqual(all.map((r) => r._id).sort(), [...expected.keys()].sort());
   for (const r of all) assertFullResult(r, expected.get(r._id), proxy.host);

@@ -279,10 +279,7 @@ export class Orchestrator implements ScanControl {
     const specRun = active.specs.get(specId);
     if (!specRun || specRun.state === "done") return;
     if (specRun.state === "queued") {
-      // Removed from the queue: the walk skips it and it keeps no work records.
-      specRun.state = "done";
-      specRun.end();
-      await this.store.updateSpecStatus(specId, { scanStatus: "stopped", lastScanStatus: "stopped" });
+      await this.dequeue(specRun);
       return;
     }
     specRun.controller.abort();
@@ -490,7 +487,9 @@ export class Orchestrator implements ScanControl {
       await new DefenderPool(this.parallelSpecs).run(queue, async (specRun) => {
         if (specRun.state !== "queued") return;
         try {
-          await this.scanSpec(run, specRun, discovery, true);
+          // A stopped run starts no further specification; one not started keeps its last scan's fields.
+          if (controller.signal.aborted) await this.dequeue(specRun);
+          else await this.scanSpec(run, specRun, discovery, true);
         } finally {
           specRun.end();
         }
@@ -517,6 +516,13 @@ export class Orchestrator implements ScanControl {
     // Listeners (the scheduler's purge) handle their own failures.
     for (const listener of this.finishedListeners) await listener(finished);
     return finished;
+  }
+
+  /** Takes a specification off the run's queue before it started: the walk skips it, no work records. */
+  private async dequeue(specRun: SpecRun): Promise<void> {
+    specRun.state = "done";
+    specRun.end();
+    await this.store.updateSpecStatus(specRun.spec.id, { scanStatus: "stopped", lastScanStatus: "stopped" });
   }
 
   /** One specification's part of a run: connect, discover, scan, and (regular) its status fields. */
