@@ -260,8 +260,11 @@ export class Orchestrator implements ScanControl {
               (spec.repository ?? "") === (wanted.repository ?? ""),
           );
       if (!found) {
+        const named = wanted.id ?? `${wanted.registry ?? ""} ${wanted.repository ?? ""}`.trim();
         throw new ScanRequestError(
-          `registry specification ${wanted.id ?? `${wanted.registry ?? ""} ${wanted.repository ?? ""}`.trim()} not found`,
+          named === ""
+            ? "a scan selection needs the specification's registry (and repository) or id"
+            : `registry specification ${named} not found`,
         );
       }
       return found.id;

@@ -43,6 +43,8 @@ export class Store {
   private constructor(
     readonly db: Kysely<Database>,
     readonly dialect: StoreDialect,
+    /** PostgreSQL schema holding the tables (and the migration bookkeeping), when not the default. */
+    private readonly schema?: string,
   ) {}
 
   /** Opens (creating if needed) a SQLite store and brings its schema up to date. */
@@ -82,7 +84,11 @@ export class Store {
       types: pgTypes,
       ...(schema !== undefined ? { options: `-c search_path=${quoteIdentifier(schema)}` } : {}),
     });
-    const store = new Store(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), "postgres");
+    const store = new Store(
+      new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      "postgres",
+      schema,
+    );
     try {
       await sql`select 1`.execute(store.db);
       await store.migrate();
@@ -98,7 +104,13 @@ export class Store {
     const provider: MigrationProvider = {
       getMigrations: async (): Promise<Record<string, Migration>> => migrations,
     };
-    const { error, results } = await new Migrator({ db: this.db, provider }).migrateToLatest();
+    // Kysely looks for its migration tables in any schema unless told which: another store's
+    // schema in the same database would otherwise pass for this one's.
+    const { error, results } = await new Migrator({
+      db: this.db,
+      provider,
+      ...(this.schema !== undefined ? { migrationTableSchema: this.schema } : {}),
+    }).migrateToLatest();
     if (error) {
       const failed = results?.find((r) => r.status === "Error")?.migrationName;
       throw new Error(`store migration ${failed ?? ""} failed: ${(error as Error).message}`);

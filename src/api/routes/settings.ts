@@ -68,7 +68,6 @@ export function registerSettingsRoutes({ app, deps, v1Base }: RouteContext): voi
     },
     async (request, reply) => {
       const scanLater = queryBool(request.query as RawQuery, "scanLater");
-      if (request.body === undefined) throw badRequest("body must be a registry specification");
       checkSpec(request.body, await credentialsById(deps), "specification");
       if ((await deps.store.listSpecs()).length >= MAX_SPECIFICATIONS) {
         throw badRequest(`at most ${MAX_SPECIFICATIONS} registry specifications can be stored`);
@@ -135,7 +134,6 @@ export function registerSettingsRoutes({ app, deps, v1Base }: RouteContext): voi
       },
     },
     async (request, reply) => {
-      if (request.body === undefined) throw badRequest("body must be a scan settings object");
       const settings = { ...(await deps.store.getScanSettings()) };
       for (const key of Object.keys(ScanSettings.properties) as (keyof ScanSettings)[]) {
         const value = request.body[key];
