@@ -40,7 +40,6 @@ interface ResultSummary {
   vulnerabilityDistribution: { critical: number; high: number; medium: number; low: number };
   vulnerabilityRiskScore: number;
   missingDistroVulnCoverage?: boolean;
-  scanWarnings?: string[];
 }
 
 /** The console logs pino JSON; the demo shows the lines a user watches for. */
@@ -167,30 +166,35 @@ try {
     results.push(...page.body);
     if (page.body.length < 50) break;
   }
-  // Images with findings first (highest risk first), then those the database has no data for.
-  const shown = results.filter((r) => r.vulnerabilitiesCount > 0 || r.missingDistroVulnCoverage).slice(0, 20);
-  const rows = shown.map((r) => {
-    const d = r.vulnerabilityDistribution;
-    const note = r.missingDistroVulnCoverage ? "no vulnerability data for this OS release" : "";
-    return [r._id, r.distro || "-", d.critical, d.high, d.medium, d.low, r.vulnerabilityRiskScore, note];
-  });
-  const header = ["image", "distro", "crit", "high", "med", "low", "risk", "warning"];
+  // Results come highest risk first; the table shows those with findings, the rest are counted.
+  const rows = results
+    .filter((r) => r.vulnerabilitiesCount > 0)
+    .slice(0, 15)
+    .map((r) => {
+      const d = r.vulnerabilityDistribution;
+      return [r._id, r.distro || "-", d.critical, d.high, d.medium, d.low, r.vulnerabilityRiskScore];
+    });
+  const header = ["image", "distro", "crit", "high", "med", "low", "risk"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
-  const leftAligned = new Set([0, 1, 7]);
   const format = (row: (string | number)[]) =>
     row
-      .map((cell, i) =>
-        leftAligned.has(i) ? String(cell).padEnd(widths[i] ?? 0) : String(cell).padStart(widths[i] ?? 0),
-      )
-      .join("  ")
-      .trimEnd();
+      .map((cell, i) => (i < 2 ? String(cell).padEnd(widths[i] ?? 0) : String(cell).padStart(widths[i] ?? 0)))
+      .join("  ");
   process.stdout.write(`\n${format(header)}\n${rows.map(format).join("\n")}\n`);
   const findings = results.reduce((sum, r) => sum + r.vulnerabilitiesCount, 0);
-  const clean = results.filter((r) => r.vulnerabilitiesCount === 0 && !r.missingDistroVulnCoverage).length;
+  const withFindings = results.filter((r) => r.vulnerabilitiesCount > 0).length;
+  const uncovered = new Map<string, number>();
+  for (const r of results.filter((r) => r.missingDistroVulnCoverage))
+    uncovered.set(r.distro, (uncovered.get(r.distro) ?? 0) + 1);
   process.stdout.write(
-    `${results.length} images scanned, ${findings} findings in all; ${clean} images clean against covered OS releases` +
-      `${shown.length < results.length - clean ? " (first 20 others shown)" : ""}\n\n`,
+    `${results.length} images scanned: ${withFindings} with findings (${findings} in all)` +
+      `${withFindings > rows.length ? `, the ${rows.length} riskiest shown` : ""}\n`,
   );
+  for (const [distro, count] of uncovered)
+    process.stdout.write(
+      `warning: ${count} images run ${distro}, which the vulnerability database does not cover\n`,
+    );
+  process.stdout.write("\n");
 
   const csv = await api<undefined>("GET", "/registry/download");
   const csvFile = path.join(dataDir, "registry-scan.csv");
