@@ -10,10 +10,17 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Credential } from "../src/api/schemas.js";
 import { digestOf } from "../src/registry/client.js";
-import { AuthError, NotFoundError, PermissionError, UnsupportedError } from "../src/registry/errors.js";
+import {
+  AuthError,
+  NotFoundError,
+  PermissionError,
+  ProtocolError,
+  UnsupportedError,
+} from "../src/registry/errors.js";
 import { gitlabApiBase, gitlabProvider } from "../src/registry/providers/gitlab.js";
 import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderSession } from "../src/registry/providers/provider.js";
+import { startFaultProxy } from "./harness/fault-proxy.js";
 import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
 import { type GitlabSim, startGitlabSim } from "./harness/sim/gitlab.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
@@ -321,6 +328,38 @@ describe("gitlab provider", { timeout: 300_000 }, () => {
           `${sim.registryHost}: GitLab's /jwt/auth rejected user "alice" with the token; the token needs the read_registry scope`
       );
     });
+  });
+
+  test("pages that end short of X-Total are an error, not a short list", async () => {
+    const bulk = sim.groupId("bulk");
+    // Page 2 answered empty and without Link or X-Next-Page.
+    const proxy = await startFaultProxy(sim.url, {
+      rules: [
+        {
+          match: { path: new RegExp(`^/api/v4/groups/${bulk}/registry/repositories\\?.*page=2`) },
+          fault: { kind: "status", status: 200, headers: { "content-type": "application/json" }, body: "[]" },
+        },
+      ],
+    });
+    try {
+      const session = await gitlabProvider.connect({
+        registry: sim.registryUrl,
+        insecure: true,
+        credential: tokenCredential(READER),
+        spec: { gitlabRegistrySpec: { apiDomainName: proxy.url, groupIDs: [String(bulk)] } },
+      });
+      sessions.push(session);
+      await assert.rejects(session.listRepositories(), (e: unknown) => {
+        return (
+          e instanceof ProtocolError &&
+          e.message ===
+            `${sim.registryHost}: listing the registry repositories of group ${bulk}: the pages ended after ${PER_PAGE_CAP} of the 80 items announced (x-total)`
+        );
+      });
+      assert.ok(proxy.hits.some((h) => h.faulted === "status"));
+    } finally {
+      await proxy.stop();
+    }
   });
 
   test("a credential of another type is refused before any request", async () => {

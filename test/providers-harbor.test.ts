@@ -11,11 +11,12 @@ import { after, before, describe, test } from "node:test";
 import { request } from "undici";
 import type { Credential } from "../src/api/schemas.js";
 import { digestOf } from "../src/registry/client.js";
-import { AuthError, PermissionError, UnsupportedError } from "../src/registry/errors.js";
+import { AuthError, PermissionError, ProtocolError, UnsupportedError } from "../src/registry/errors.js";
 import { harborProvider } from "../src/registry/providers/harbor.js";
 import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
+import { startFaultProxy } from "./harness/fault-proxy.js";
 import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
 import { type HarborSim, startHarborSim } from "./harness/sim/harbor.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
@@ -225,6 +226,36 @@ describe("harbor provider", { timeout: 300_000 }, () => {
     // Pulling is what it may do.
     const manifest = await session.client.getManifest("team-01/service-01", "v1");
     assert.equal(manifest.digest, seededDigest("team-01/service-01", "v1"));
+  });
+
+  test("pages that end short of X-Total-Count are an error, not a short list", async () => {
+    // A page answered empty and without Link, as a misbehaving proxy or a concurrent change may do.
+    const proxy = await startFaultProxy(sim.url, {
+      rules: [
+        {
+          match: { path: /^\/api\/v2\.0\/projects\?page=3&/ },
+          fault: { kind: "status", status: 200, headers: { "content-type": "application/json" }, body: "[]" },
+        },
+      ],
+    });
+    try {
+      const session = await harborProvider.connect({
+        registry: proxy.url,
+        insecure: true,
+        credential: basic(ROBOT, ROBOT_SECRET),
+        spec: {},
+      });
+      sessions.push(session);
+      await assert.rejects(session.listRepositories(), (e: unknown) => {
+        return (
+          e instanceof ProtocolError &&
+          e.message ===
+            `${proxy.host}: listing projects: the pages ended after ${2 * PAGE_CAP} of the 24 items announced (x-total-count)`
+        );
+      });
+    } finally {
+      await proxy.stop();
+    }
   });
 
   test("a credential of another type is refused before any request", async () => {

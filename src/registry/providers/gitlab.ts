@@ -7,7 +7,8 @@
  *   URL) when given, else gitlab.com for registry.gitlab.com, the host without its `registry.` label,
  *   or the registry's host on the default port.
  * - Credentials: `gitlabToken` or `apiToken` with the token in `apiToken` (or `secret`): a personal,
- *   project or group access token with `read_api` and `read_registry`, sent as `PRIVATE-TOKEN`. The
+ *   project or group access token with `read_api` and `read_registry`, sent as `Authorization: Bearer`
+ *   (GitLab's alternative to `PRIVATE-TOKEN`, kept on the API origin by the transport). The
  *   registry's `/jwt/auth` realm gets Basic `username:token`, the username being `accountID` or, when
  *   empty, the token's own user from `GET /user`. Deploy and CI job tokens work on the registry only,
  *   so they cannot discover anything. Both checks run at connect.
@@ -163,14 +164,19 @@ class GitlabSession implements ProviderSession {
     private readonly spec: GitlabRegistrySpec,
   ) {}
 
+  /** Every item of a GitLab list; pages ending short of `X-Total` are an error, never a short list. */
   private list<T>(path: string, what: string, ctx: RegistryErrorContext, signal?: AbortSignal): Promise<T[]> {
     const separator = path.includes("?") ? "&" : "?";
-    return this.api
-      .all<T>(`${path}${separator}per_page=${PER_PAGE}`, what, (res) => failure(res, what, ctx), {
+    return this.api.all<T>(
+      `${path}${separator}per_page=${PER_PAGE}`,
+      what,
+      (res) => failure(res, what, ctx),
+      {
         signal,
         nextPage: xNextPage,
-      })
-      .then(({ items }) => items);
+        totalHeader: "x-total",
+      },
+    );
   }
 
   async listRepositories(signal?: AbortSignal): Promise<string[]> {
@@ -298,7 +304,9 @@ export const gitlabProvider: RegistryProvider = {
     const base = gitlabApiBase(context.registry, spec.apiDomainName);
     const api = new RestApi(base, ctx, {
       insecure: address.insecure,
-      headers: token === undefined ? {} : { "private-token": token },
+      // GitLab takes access tokens as PRIVATE-TOKEN or as a Bearer authorization; the latter is the
+      // one the transport never carries to another origin on a redirect.
+      authorization: token === undefined ? undefined : `Bearer ${token}`,
     });
     let credentials: Credentials = { kind: "anonymous" };
     let client: RegistryClient | undefined;

@@ -139,28 +139,15 @@ class HarborSession implements ProviderSession {
     }
   }
 
-  /** Every item of a Harbor list, checked against `X-Total-Count` so a broken paging is never a short list. */
-  private async list<T>(
-    path: string,
-    what: string,
-    ctx: RegistryErrorContext,
-    signal?: AbortSignal,
-  ): Promise<T[]> {
+  /** Every item of a Harbor list; pages ending short of `X-Total-Count` are an error, never a short list. */
+  private list<T>(path: string, what: string, ctx: RegistryErrorContext, signal?: AbortSignal): Promise<T[]> {
     const separator = path.includes("?") ? "&" : "?";
-    const { items, last } = await this.api.all<T>(
+    return this.api.all<T>(
       `${path}${separator}page=1&page_size=${PAGE_SIZE}`,
       what,
       (res) => this.failure(res, what, ctx),
-      { signal },
+      { signal, totalHeader: "x-total-count" },
     );
-    const total = Number(last.headers["x-total-count"]);
-    if (Number.isInteger(total) && total > items.length) {
-      throw new ProtocolError(
-        ctx,
-        `${what}: the pages ended after ${items.length} of the ${total} items Harbor counts (X-Total-Count)`,
-      );
-    }
-    return items;
   }
 
   async listRepositories(signal?: AbortSignal): Promise<string[]> {

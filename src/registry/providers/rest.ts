@@ -2,12 +2,13 @@
  * JSON over a product's own REST API (Harbor, GitLab, …) for the providers: the registry client's
  * Transport (retries with backoff, `Retry-After`, redirects that drop credentials on another origin,
  * proxies from the environment), bounded bodies, and paging by the `Link` header or by a provider's
- * next-page rule.
+ * next-page rule. Credentials go in the `authorization` slot only, which the Transport keeps on the
+ * API's origin (other headers would follow a redirect anywhere).
  */
 import { defaultRetryPolicy } from "../backoff.js";
 import { ProtocolError, type RegistryErrorContext } from "../errors.js";
 import { nextLink } from "../link-header.js";
-import { type Headers, readBounded, Transport } from "../transport.js";
+import { type Headers, header, readBounded, Transport } from "../transport.js";
 
 const MAX_API_BODY_BYTES = 32 * 1024 * 1024;
 const MAX_PAGES = 100_000;
@@ -27,7 +28,7 @@ export class RestApi {
     /** API root, ending in "/" (e.g. https://harbor.example.com/api/v2.0/). */
     readonly base: URL,
     private readonly ctx: RegistryErrorContext,
-    options: { insecure: boolean; authorization?: string | undefined; headers?: Record<string, string> },
+    options: { insecure: boolean; authorization?: string | undefined },
   ) {
     this.transport = new Transport({
       insecure: options.insecure,
@@ -39,11 +40,9 @@ export class RestApi {
       maxRedirects: 5,
     });
     this.authorization = options.authorization;
-    this.headers = options.headers ?? {};
   }
 
   private readonly authorization: string | undefined;
-  private readonly headers: Record<string, string>;
 
   /** GET of `path` (relative to the base, already encoded) or of an absolute URL. */
   async get(target: string | URL, signal?: AbortSignal): Promise<ApiResponse> {
@@ -51,7 +50,7 @@ export class RestApi {
     const res = await this.transport.send({
       method: "GET",
       url,
-      headers: { accept: "application/json", ...this.headers },
+      headers: { accept: "application/json" },
       authorization: this.authorization,
       signal,
       ctx: this.ctx,
@@ -77,29 +76,62 @@ export class RestApi {
   /**
    * Every item of a paged list: follows `rel="next"` of the Link header, else `nextPage(res)` (a
    * provider's own header, e.g. GitLab's X-Next-Page), until neither names a page. `failure` turns a
-   * non-200 answer into the provider's error.
+   * non-200 answer into the provider's error. With `totalHeader` (Harbor's X-Total-Count, GitLab's
+   * X-Total), pages that end short of the largest total announced are an error, not a short list.
    */
   async all<T>(
     first: string,
     what: string,
     failure: (res: ApiResponse) => Error,
-    options: { signal?: AbortSignal | undefined; nextPage?: (res: ApiResponse) => URL | undefined } = {},
-  ): Promise<{ items: T[]; last: ApiResponse }> {
+    options: {
+      signal?: AbortSignal | undefined;
+      nextPage?: (res: ApiResponse) => URL | undefined;
+      totalHeader?: string;
+    } = {},
+  ): Promise<T[]> {
     const items: T[] = [];
     const seen = new Set<string>();
+    let announced = 0;
     let url: URL | undefined = new URL(first, this.base);
-    let last: ApiResponse | undefined;
     for (let pages = 0; url !== undefined; pages++) {
       if (pages >= MAX_PAGES || seen.has(url.href)) {
         throw new ProtocolError(this.ctx, `${what}: pagination does not end (${url.pathname}${url.search})`);
       }
       seen.add(url.href);
-      last = await this.get(url, options.signal);
-      if (last.status !== 200) throw failure(last);
-      items.push(...this.array<T>(last, what));
-      url = nextLink(last.headers.link, last.url) ?? options.nextPage?.(last);
+      const res = await this.get(url, options.signal);
+      if (res.status !== 200) throw failure(res);
+      items.push(...this.array<T>(res, what));
+      const total = options.totalHeader ? Number(header(res.headers, options.totalHeader)) : Number.NaN;
+      if (Number.isInteger(total) && total > announced) announced = total;
+      url = this.nextPage(res, what, options.nextPage);
     }
-    return { items, last: last as ApiResponse };
+    if (announced > items.length) {
+      throw new ProtocolError(
+        this.ctx,
+        `${what}: the pages ended after ${items.length} of the ${announced} items announced (${options.totalHeader})`,
+      );
+    }
+    return items;
+  }
+
+  /**
+   * The Link header's next page when it stays on the API's origin (credentials go with it), else the
+   * provider's own next-page rule. A product behind a proxy or with another external URL may name
+   * its own origin in Link; a next page only reachable there is an error.
+   */
+  private nextPage(
+    res: ApiResponse,
+    what: string,
+    fallback: ((res: ApiResponse) => URL | undefined) | undefined,
+  ): URL | undefined {
+    const link = nextLink(res.headers.link, res.url);
+    if (link !== undefined && link.origin === this.base.origin) return link;
+    const own = fallback?.(res);
+    if (own !== undefined || link === undefined) return own;
+    throw new ProtocolError(
+      this.ctx,
+      `${what}: the next page is on another origin (${link.origin}, not ${this.base.origin}); set the API address the product itself uses`,
+    );
   }
 
   close(): Promise<void> {
