@@ -320,21 +320,21 @@ export const gitlabProvider: RegistryProvider = {
         credentials = { kind: "basic", username, password: token };
       }
       client = new RegistryClient({ registry: address.address, credentials, insecure: address.insecure });
-      await client.login();
-    } catch (err) {
-      await Promise.all([api.close(), client?.close()]);
-      if (err instanceof AuthError && err.status === 401 && !err.message.includes("GitLab")) {
-        const who =
-          credentials.kind === "basic" ? `user "${credentials.username}" with the token` : "anonymous access";
+      const who =
+        credentials.kind === "basic" ? `user "${credentials.username}" with the token` : "anonymous access";
+      await client.login().catch((err: unknown) => {
+        if (!(err instanceof AuthError)) throw err;
         throw new AuthError(
           ctx,
           `GitLab's /jwt/auth rejected ${who}; the token needs the read_registry scope`,
           {
-            status: 401,
+            status: err.status,
             cause: err,
           },
         );
-      }
+      });
+    } catch (err) {
+      await Promise.all([api.close(), client?.close()]);
       throw err;
     }
     return new GitlabSession(client, address.registryHost, api, spec);

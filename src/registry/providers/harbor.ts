@@ -14,7 +14,7 @@
  *   carries its artifact's digest and the tag's own `push_time` (when it was attached; the
  *   artifact's when absent). Artifacts that are no container image (Helm charts, CNAB) are skipped.
  */
-import type { Credentials } from "../auth.js";
+import { basicHeader, type Credentials } from "../auth.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
@@ -103,7 +103,7 @@ class HarborSession implements ProviderSession {
     return { registry: this.registryHost };
   }
 
-  private get who(): string {
+  get who(): string {
     if (this.username === undefined) return "anonymous access";
     return this.username.startsWith("robot$")
       ? `robot account "${this.username}"`
@@ -129,7 +129,11 @@ class HarborSession implements ProviderSession {
       case 403:
         return new PermissionError(
           ctx,
-          `${what}: ${this.who} is not allowed to (${answer}); a robot account needs the project permissions "List Repository", "List Artifact" and "Pull Repository"`,
+          `${what}: ${this.who} is not allowed to (${answer}); ${
+            this.username?.startsWith("robot$")
+              ? 'a robot account needs the project permissions "List Repository", "List Artifact" and "Pull Repository"'
+              : "a user needs a role in the project (Limited Guest at least)"
+          }`,
           { status: 403 },
         );
       case 404:
@@ -223,26 +227,24 @@ export const harborProvider: RegistryProvider = {
     const api = new RestApi(new URL(`${scheme}://${parsed.host}${parsed.pathPrefix}/api/v2.0/`), ctx, {
       insecure: address.insecure,
       authorization:
-        credentials.kind === "basic"
-          ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`
-          : undefined,
+        credentials.kind === "basic" ? basicHeader(credentials.username, credentials.password) : undefined,
     });
     const client = new RegistryClient({ registry: address.address, credentials, insecure: address.insecure });
     const username = credentials.kind === "basic" ? credentials.username : undefined;
     const session = new HarborSession(client, address.registryHost, api, username);
     try {
-      const check = await api.get(`projects?page=1&page_size=1`);
+      const check = await api.get("projects?page=1&page_size=1");
       if (check.status !== 200) throw session.failure(check, "checking access");
-      await client.login();
-    } catch (err) {
-      await session.close();
-      if (err instanceof AuthError && err.status === 401 && !err.message.includes("Harbor")) {
+      await client.login().catch((err: unknown) => {
+        if (!(err instanceof AuthError)) throw err;
         throw new AuthError(
           ctx,
-          `Harbor's token service rejected the credentials of ${username === undefined ? "anonymous access" : `"${username}"`}${robotHint(username)}`,
-          { status: 401, cause: err },
+          `checking access to /v2/: Harbor's token service rejected ${session.who}${robotHint(username)}`,
+          { status: err.status, cause: err },
         );
-      }
+      });
+    } catch (err) {
+      await session.close();
       throw err;
     }
     return session;
