@@ -16,14 +16,13 @@ import { LoginLimiter } from "../src/auth/login-limiter.js";
 import { hashPassword } from "../src/auth/passwords.js";
 import { SecretBox } from "../src/auth/secrets.js";
 import { TokenIssuer } from "../src/auth/tokens.js";
-import { databaseFile } from "../src/cli/commands/db.js";
 import { Orchestrator } from "../src/scan/orchestrator.js";
 import { openConsoleStore } from "../src/store/console.js";
 import type { ConsoleStore } from "../src/store/console-store.js";
 import { VulnerabilityDatabase } from "../src/vulndb/database.js";
 import { type RunningRegistry, startRegistry } from "./harness/registry.js";
 import { ensureSeededStorage } from "./harness/seed.js";
-import { buildMirrorDatabase } from "./harness/shipshape-cli.js";
+import { sharedMirrorDatabase } from "./harness/shipshape-cli.js";
 
 let tmp: string;
 let registry: RunningRegistry;
@@ -38,10 +37,9 @@ const auth = `Basic ${Buffer.from("admin:scan-test-pw").toString("base64")}`;
 before(
   async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "shipshape-api-scan-"));
-    const cacheDir = path.join(tmp, "cache");
-    const [storageDir] = await Promise.all([ensureSeededStorage(), buildMirrorDatabase(cacheDir)]);
+    const [storageDir, databasePath] = await Promise.all([ensureSeededStorage(), sharedMirrorDatabase()]);
     registry = await startRegistry({ storageDir, readOnly: true });
-    database = VulnerabilityDatabase.open(databaseFile(cacheDir));
+    database = VulnerabilityDatabase.open(databasePath);
     const opened = await openConsoleStore({ sqliteFile: path.join(tmp, "console.db") });
     store = opened.console;
     await store.putUser({

@@ -20,13 +20,12 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { fetch } from "undici";
-import { databaseFile } from "../src/cli/commands/db.js";
 import { REGISTRY_CSV_COLUMNS } from "../src/report/prisma-csv.js";
 import { type ProviderError, TerraformProviderClient } from "./clients/terraform-provider.js";
 import { type RunningConsole, startConsole } from "./harness/console.js";
 import { type RunningRegistry, startRegistry } from "./harness/registry.js";
 import { ensureSeededStorage, seedContents } from "./harness/seed.js";
-import { buildMirrorDatabase, shipshape } from "./harness/shipshape-cli.js";
+import { sharedMirrorDatabase, shipshape } from "./harness/shipshape-cli.js";
 
 const run = promisify(execFile);
 const clientsDir = path.join(path.dirname(new URL(import.meta.url).pathname), "clients");
@@ -36,7 +35,7 @@ const SCANNED = { repository: "node-app", tag: "1.0" };
 const BULK_PATTERN = "bulk/*";
 
 let tmp: string;
-let cacheDir: string;
+let databasePath: string;
 let registry: RunningRegistry;
 let consoleProcess: RunningConsole;
 let caFile: string;
@@ -44,11 +43,11 @@ let caFile: string;
 before(
   async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "shipshape-console-clients-"));
-    cacheDir = path.join(tmp, "cache");
-    const [storageDir] = await Promise.all([ensureSeededStorage(), buildMirrorDatabase(cacheDir)]);
+    let storageDir: string;
+    [storageDir, databasePath] = await Promise.all([ensureSeededStorage(), sharedMirrorDatabase()]);
     registry = await startRegistry({ storageDir, readOnly: true });
     const dataDir = path.join(tmp, "console");
-    consoleProcess = await startConsole({ dataDir, prebuiltDatabase: databaseFile(cacheDir) });
+    consoleProcess = await startConsole({ dataDir, prebuiltDatabase: databasePath });
     caFile = path.join(dataDir, "tls", "console.crt");
   },
   { timeout: 20 * 60_000 },
@@ -181,7 +180,7 @@ test("the vendor's curl workflow: on-demand scan of one tag, progress, result an
     "--format",
     "json",
     "--db",
-    databaseFile(cacheDir),
+    databasePath,
     "--cache-dir",
     path.join(tmp, "cli-cache"),
   ]);

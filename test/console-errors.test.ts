@@ -13,9 +13,8 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fetch } from "undici";
 import { TokenIssuer } from "../src/auth/tokens.js";
-import { databaseFile } from "../src/cli/commands/db.js";
 import { type RunningConsole, startConsole } from "./harness/console.js";
-import { buildMirrorDatabase } from "./harness/shipshape-cli.js";
+import { sharedMirrorDatabase } from "./harness/shipshape-cli.js";
 
 const PASSWORD = "console-test-pw";
 /** Role strings of spec 1.4: auditor reads everything and writes nothing; ci holds only `user`. */
@@ -32,12 +31,11 @@ let adminToken: string;
 before(
   async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "shipshape-console-errors-"));
-    const cacheDir = path.join(tmp, "cache");
     dataDir = path.join(tmp, "console");
-    await buildMirrorDatabase(cacheDir);
+    const databasePath = await sharedMirrorDatabase();
     consoleProcess = await startConsole({
       dataDir,
-      prebuiltDatabase: databaseFile(cacheDir),
+      prebuiltDatabase: databasePath,
       adminPassword: PASSWORD,
     });
     adminToken = await login("admin", PASSWORD);
@@ -348,6 +346,20 @@ const MALFORMED: Malformed[] = [
     url: "/api/v1/settings/registry",
     body: '{"version": "2", "registry": ["a", "b"]}',
     message: /body\.registry must be a string/,
+  },
+  {
+    what: "POST with a number as registry (no coercion of body types)",
+    method: "POST",
+    url: "/api/v1/settings/registry?scanLater=true",
+    body: '{"version": "2", "registry": 5}',
+    message: /body\.registry must be a string/,
+  },
+  {
+    what: "POST with a string as cap",
+    method: "POST",
+    url: "/api/v1/settings/registry?scanLater=true",
+    body: '{"version": "2", "registry": "127.0.0.1:5000", "cap": "5"}',
+    message: /body\.cap must be a number/,
   },
   {
     what: "POST with a negative cap",

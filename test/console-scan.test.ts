@@ -16,20 +16,19 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fetch } from "undici";
-import { databaseFile } from "../src/cli/commands/db.js";
 import { type RunningConsole, startConsole } from "./harness/console.js";
 import { type FaultProxy, type FaultRule, startFaultProxy } from "./harness/fault-proxy.js";
 import { readLayoutImage } from "./harness/image-kit.js";
 import { type RunningRegistry, startRegistry } from "./harness/registry.js";
 import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
-import { buildMirrorDatabase } from "./harness/shipshape-cli.js";
+import { sharedMirrorDatabase } from "./harness/shipshape-cli.js";
 import { ensureTestbedLayout } from "./harness/testbed.js";
 
 const ADMIN = `Basic ${Buffer.from("admin:console-test-pw").toString("base64")}`;
 const INTERRUPTED = "Registry scan was interrupted by a console restart";
 
 let tmp: string;
-let cacheDir: string;
+let databasePath: string;
 let registry: RunningRegistry;
 let authRegistry: RunningRegistry;
 let seed: SeedContents;
@@ -40,9 +39,9 @@ const consoles: RunningConsole[] = [];
 before(
   async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "shipshape-console-scan-"));
-    cacheDir = path.join(tmp, "cache");
-    const settled = await Promise.allSettled([ensureSeededStorage(), buildMirrorDatabase(cacheDir)]);
+    const settled = await Promise.allSettled([ensureSeededStorage(), sharedMirrorDatabase()]);
     for (const s of settled) if (s.status === "rejected") throw s.reason;
+    databasePath = (settled[1] as PromiseFulfilledResult<string>).value;
     const storageDir = (settled[0] as PromiseFulfilledResult<string>).value;
     registry = await startRegistry({ storageDir, readOnly: true });
     authRegistry = await startRegistry({
@@ -67,7 +66,7 @@ after(async () => {
 // --- the console and its API ---------------------------------------------------------------------
 
 async function launch(dataDir: string): Promise<RunningConsole> {
-  const running = await startConsole({ dataDir, prebuiltDatabase: databaseFile(cacheDir) });
+  const running = await startConsole({ dataDir, prebuiltDatabase: databasePath });
   consoles.push(running);
   return running;
 }

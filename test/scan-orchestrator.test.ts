@@ -15,7 +15,6 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RegistrySpecification } from "../src/api/schemas.js";
-import { databaseFile } from "../src/cli/commands/db.js";
 import type { ResolvedCredential } from "../src/registry/providers/provider.js";
 import { ScanRequestError } from "../src/scan/control.js";
 import { Orchestrator, SCAN_IN_PROGRESS } from "../src/scan/orchestrator.js";
@@ -28,7 +27,7 @@ import { type FaultProxy, startFaultProxy } from "./harness/fault-proxy.js";
 import { readLayoutImage } from "./harness/image-kit.js";
 import { type RunningRegistry, startRegistry } from "./harness/registry.js";
 import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
-import { buildMirrorDatabase } from "./harness/shipshape-cli.js";
+import { sharedMirrorDatabase } from "./harness/shipshape-cli.js";
 import { ensureTestbedLayout } from "./harness/testbed.js";
 
 let tmp: string;
@@ -43,8 +42,7 @@ const opened: { close(): Promise<void> }[] = [];
 before(
   async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "shipshape-scan-orchestrator-"));
-    const cacheDir = path.join(tmp, "cache");
-    const settled = await Promise.allSettled([ensureSeededStorage(), buildMirrorDatabase(cacheDir)]);
+    const settled = await Promise.allSettled([ensureSeededStorage(), sharedMirrorDatabase()]);
     for (const s of settled) if (s.status === "rejected") throw s.reason;
     const storageDir = (settled[0] as PromiseFulfilledResult<string>).value;
     registry = await startRegistry({ storageDir, readOnly: true });
@@ -56,7 +54,7 @@ before(
     proxy = await startFaultProxy(registry.url);
     seed = await seedContents();
     layout = await ensureTestbedLayout();
-    database = VulnerabilityDatabase.open(databaseFile(cacheDir));
+    database = VulnerabilityDatabase.open((settled[1] as PromiseFulfilledResult<string>).value);
   },
   { timeout: 20 * 60_000 },
 );

@@ -9,6 +9,7 @@ import fastifyRateLimit, { type RateLimitOptions } from "@fastify/rate-limit";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { Ajv } from "ajv";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -110,6 +111,25 @@ export function normalizePrefix(prefix: string | undefined): string {
   return trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
 }
 
+/**
+ * JSON bodies are checked as the vendor's Go server decodes them: a string where a number or boolean
+ * belongs (`"cap": "5"`, `"registry": 5`) is a 400, not silently converted. Query strings and path
+ * parameters arrive as text and keep Fastify's coercion. Otherwise Fastify's default Ajv options.
+ */
+function installValidators(app: Api): void {
+  const shared = {
+    useDefaults: true,
+    removeAdditional: true,
+    addUsedSchema: false,
+    allErrors: false,
+  } as const;
+  const bodies = new Ajv({ ...shared, coerceTypes: false });
+  const text = new Ajv({ ...shared, coerceTypes: "array" });
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === "body" ? bodies : text).compile(schema as object),
+  );
+}
+
 export async function buildServer(deps: ApiDeps, options: ServerOptions = {}): Promise<Api> {
   const prefix = normalizePrefix(options.pathPrefix);
   const logger =
@@ -126,6 +146,7 @@ export async function buildServer(deps: ApiDeps, options: ServerOptions = {}): P
 
   installErrorHandling(app);
   installJsonParser(app);
+  installValidators(app);
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -8,12 +8,14 @@
  * that run the CLI a few dozen times.
  */
 import { spawn } from "node:child_process";
-import { rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, rmSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { build } from "esbuild";
 import { bundleOptions } from "../../scripts/bundle-options.mjs";
-import { repoRoot, sharedDir } from "./paths.js";
+import { withLock } from "./lock.js";
+import { cacheDir, repoRoot, sharedDir } from "./paths.js";
 
 export interface CliRun {
   code: number | null;
@@ -84,4 +86,52 @@ export async function buildMirrorDatabase(cacheDir: string, extra: string[] = []
   const run = await shipshape(["db", "update", "--mirror", vulndataDir, "--cache-dir", cacheDir, ...extra]);
   if (run.code !== 0) throw new Error(`db update --mirror failed (exit ${run.code}):\n${run.stderr}`);
   return run;
+}
+
+let shared: Promise<string> | undefined;
+
+/**
+ * The vulnerability database built from ../shared/vulndata by this working tree's code, built once
+ * per source change and shared read-only by every test file (and kept between runs under the harness
+ * cache): eight files each spent 10–100 s rebuilding the same file. Keyed by the content of src/
+ * (any change may touch the build) and by the name, size and mtime of every feed file. Tests of the
+ * build itself keep calling buildMirrorDatabase.
+ */
+export function sharedMirrorDatabase(): Promise<string> {
+  shared ??= (async () => {
+    const key = await mirrorDatabaseKey();
+    const dir = path.join(cacheDir, "vulndb", key);
+    const file = path.join(dir, "db", "vuln.db");
+    return withLock(`${dir}.lock`, async () => {
+      if (existsSync(file)) return file;
+      const building = `${dir}.building-${process.pid}`;
+      await fs.rm(building, { recursive: true, force: true });
+      await buildMirrorDatabase(building);
+      await fs.rm(dir, { recursive: true, force: true });
+      await fs.rename(building, dir);
+      return file;
+    });
+  })();
+  return shared;
+}
+
+async function mirrorDatabaseKey(): Promise<string> {
+  const hash = createHash("sha256");
+  const walk = async (dir: string, contents: boolean): Promise<void> => {
+    const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    );
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full, contents);
+      else if (contents) hash.update(`${full}\0`).update(await fs.readFile(full));
+      else {
+        const stat = await fs.stat(full);
+        hash.update(`${full}\0${stat.size}\0${stat.mtimeMs}\0`);
+      }
+    }
+  };
+  await walk(path.join(repoRoot, "src"), true);
+  await walk(vulndataDir, false);
+  return hash.digest("hex").slice(0, 16);
 }
