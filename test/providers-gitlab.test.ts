@@ -52,17 +52,22 @@ before(
       "alice/node-app/zstd": "node-app-zstd",
       "alice/arm": "alpine-arm64",
     });
-    view = await createStorageView(storageDir, names);
+    // Served by the registry, but GitLab lists it as scheduled for deletion.
+    const scheduled = { "legacy/old-app": "alpine" };
+    view = await createStorageView(storageDir, { ...names, ...scheduled });
     const projectPaths = [
       ...seed.repositories.map((r) => r.name).filter((n) => n.includes("/")),
       "platform/tools/scanner",
       "alice/node-app",
       "alice/arm",
+      "legacy/old-app",
     ];
     topGroups = [...new Set(projectPaths.map((p) => p.split("/")[0] as string))].filter((g) => g !== "alice");
+    assert.ok(topGroups.includes("legacy"));
     sim = await startGitlabSim({
       storageDir: view.dir,
       maxPerPage: PER_PAGE_CAP,
+      deleteScheduled: ["legacy/old-app"],
       groups: [...topGroups, "platform/tools"],
       users: ["alice"],
       projects: projectPaths.map((path) => ({
@@ -171,7 +176,13 @@ describe("gitlab provider", { timeout: 300_000 }, () => {
     });
     assert.equal(session.registryHost, sim.registryHost);
     const repositories = await session.listRepositories();
+    // legacy/old-app was listed (status delete_scheduled) and left out.
     assert.deepEqual(repositories, Object.keys(names).sort());
+    assert.ok(
+      sim.requests.some(
+        (r) => r.path === `/api/v4/groups/${sim.groupId("legacy")}/registry/repositories` && r.status === 200,
+      ),
+    );
     // The 80 projects of group bulk in pages of 7.
     assert.equal(hits(new RegExp(`^/api/v4/groups/${sim.groupId("bulk")}/registry/repositories$`)), 12);
   });

@@ -57,6 +57,8 @@ export interface GitlabSimOptions {
   tokens: Record<string, GitlabToken>;
   /** GitLab caps `per_page` at 100; a smaller cap makes short lists span pages. */
   maxPerPage?: number;
+  /** Repository paths listed with `status: "delete_scheduled"` (a cleanup in progress). */
+  deleteScheduled?: string[];
 }
 
 export interface GitlabSimTag {
@@ -232,7 +234,7 @@ export async function startGitlabSim(options: GitlabSimOptions): Promise<GitlabS
     location: `${registry?.host}/${r.path}`,
     created_at: gitlabTime(r.createdAt),
     cleanup_policy_started_at: null,
-    status: null,
+    status: options.deleteScheduled?.includes(r.path) ? "delete_scheduled" : null,
   });
   const projectJson = (p: Project) => ({
     id: p.id,
