@@ -122,6 +122,7 @@ export async function updateDatabase(options: UpdateOptions): Promise<SourceStat
       ...options.enrichment.map((source) => ({ source, enrichment: true })),
     ];
     for (const { source, enrichment } of all) {
+      options.signal?.throwIfAborted();
       let warnings = 0;
       const warn = (message: string) => {
         warnings++;
@@ -147,7 +148,7 @@ export async function updateDatabase(options: UpdateOptions): Promise<SourceStat
         if (enrichment) {
           for await (const { cve, severities } of (source as EnrichmentSource).read(inputs, ctx)) {
             builder.addCvss(cve, severities);
-            status.records++;
+            if (++status.records % 1000 === 0) options.signal?.throwIfAborted();
           }
         } else {
           for await (const advisory of (source as FeedSource).read(inputs, ctx)) {
@@ -155,7 +156,10 @@ export async function updateDatabase(options: UpdateOptions): Promise<SourceStat
             status.records++;
             const stamp = advisory.modified ?? advisory.published;
             if (stamp && (!status.newest || stamp > status.newest)) status.newest = stamp;
-            if (status.records % 1000 === 0) ctx.progress?.(status.records);
+            if (status.records % 1000 === 0) {
+              options.signal?.throwIfAborted();
+              ctx.progress?.(status.records);
+            }
           }
         }
         status.available = true;

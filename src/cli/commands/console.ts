@@ -156,11 +156,14 @@ export function registerConsoleCommand(program: Command): void {
       const address = await app.listen({ port: config.port, host: config.host });
       log.info({ address, dataDir: config.dataDir, tls: https?.origin ?? "off" }, "console listening");
 
+      // A stop during the first start's database build abandons the build (the next start redoes it).
+      const building = new AbortController();
       const stopped = new Promise<void>((resolve) => {
         let stopping = false;
         const shutdown = async (signal: string) => {
           if (stopping) return;
           stopping = true;
+          building.abort();
           log.info({ signal }, "shutting down: stopping scans");
           scheduler?.stop();
           await app.close();
@@ -175,7 +178,8 @@ export function registerConsoleCommand(program: Command): void {
 
       if (!database) {
         log.info({ file: dbFile }, "no vulnerability database: building it (db update)");
-        await updateDatabase({
+        const built = await updateDatabase({
+          signal: building.signal,
           dbFile,
           sources: [...feedSources],
           enrichment: [...enrichmentSources],
@@ -195,7 +199,17 @@ export function registerConsoleCommand(program: Command): void {
             else if (event.kind === "fetch" && event.bytes === undefined)
               log.info({ source: event.source, origin: event.origin }, "fetching feed");
           },
-        });
+        }).then(
+          () => true,
+          (err) => {
+            if (building.signal.aborted) return false;
+            throw err;
+          },
+        );
+        if (!built) {
+          await stopped;
+          return;
+        }
         database = VulnerabilityDatabase.open(dbFile);
         log.info({ builtAt: database.builtAt() }, "vulnerability database ready");
       }
