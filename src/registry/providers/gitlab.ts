@@ -5,7 +5,7 @@
  * - `registry`: the registry ("https://registry.gitlab.com", a self-managed `host:5050`, "http://"
  *   for plain HTTP). The API lives on the GitLab host: `gitlabRegistrySpec.apiDomainName` (a host or
  *   URL) when given, else gitlab.com for registry.gitlab.com, the host without its `registry.` label,
- *   or the registry's host on the default port.
+ *   or the registry's host on the default port. A `caCert` is trusted for the API and the registry.
  * - Credentials: `gitlabToken` or `apiToken` with the token in `apiToken` (or `secret`): a personal,
  *   project or group access token with `read_api` and `read_registry`, sent as `Authorization: Bearer`
  *   (GitLab's alternative to `PRIVATE-TOKEN`, kept on the API origin by the transport). The
@@ -302,8 +302,10 @@ export const gitlabProvider: RegistryProvider = {
     const spec = (context.spec.gitlabRegistrySpec ?? {}) as GitlabRegistrySpec;
     const token = tokenOf(context.credential, ctx);
     const base = gitlabApiBase(context.registry, spec.apiDomainName);
+    const ca = context.caCert?.trim() || undefined;
     const api = new RestApi(base, ctx, {
       insecure: address.insecure,
+      ca,
       // GitLab takes access tokens as PRIVATE-TOKEN or as a Bearer authorization; the latter is the
       // one the transport never carries to another origin on a redirect.
       authorization: token === undefined ? undefined : `Bearer ${token}`,
@@ -319,7 +321,7 @@ export const gitlabProvider: RegistryProvider = {
           context.credential?.accountID || (typeof user.username === "string" ? user.username : "");
         credentials = { kind: "basic", username, password: token };
       }
-      client = new RegistryClient({ registry: address.address, credentials, insecure: address.insecure });
+      client = new RegistryClient({ registry: address.address, credentials, insecure: address.insecure, ca });
       const who =
         credentials.kind === "basic" ? `user "${credentials.username}" with the token` : "anonymous access";
       await client.login().catch((err: unknown) => {

@@ -2,7 +2,8 @@
  * Registry type `harbor` (spec section 8; registries.md 2.8): Harbor 2.x through its REST API v2.0.
  *
  * - `registry`: "https://<harbor-fqdn>" ("http://" = plain HTTP, so insecure); the API
- *   (`/api/v2.0/`), the token service (`/service/token`) and `/v2/` share that origin.
+ *   (`/api/v2.0/`), the token service (`/service/token`) and `/v2/` share that origin; a `caCert`
+ *   is trusted for all of them.
  * - Credentials: none (public projects only) or `basic`: a user, or a robot account (`robot$name`,
  *   `robot$project+name`) with its secret. Checked at connect against the API and, through
  *   `docker login`'s request, the token service, so a rejected robot fails before any listing.
@@ -224,12 +225,19 @@ export const harborProvider: RegistryProvider = {
     const credentials = credentialsOf(context.credential, ctx);
     const parsed = parseRegistryAddress(context.registry);
     const scheme = parsed.scheme ?? "https";
+    const ca = context.caCert?.trim() || undefined;
     const api = new RestApi(new URL(`${scheme}://${parsed.host}${parsed.pathPrefix}/api/v2.0/`), ctx, {
       insecure: address.insecure,
+      ca,
       authorization:
         credentials.kind === "basic" ? basicHeader(credentials.username, credentials.password) : undefined,
     });
-    const client = new RegistryClient({ registry: address.address, credentials, insecure: address.insecure });
+    const client = new RegistryClient({
+      registry: address.address,
+      credentials,
+      insecure: address.insecure,
+      ca,
+    });
     const username = credentials.kind === "basic" ? credentials.username : undefined;
     const session = new HarborSession(client, address.registryHost, api, username);
     try {

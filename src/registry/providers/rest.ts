@@ -28,10 +28,16 @@ export class RestApi {
     /** API root, ending in "/" (e.g. https://harbor.example.com/api/v2.0/). */
     readonly base: URL,
     private readonly ctx: RegistryErrorContext,
-    options: { insecure: boolean; authorization?: string | undefined },
+    options: {
+      insecure: boolean;
+      /** PEM CA that signed the API's certificate (the specification's caCert). */
+      ca?: string | undefined;
+      authorization?: string | undefined;
+    },
   ) {
     this.transport = new Transport({
       insecure: options.insecure,
+      ca: options.ca,
       concurrency: 8,
       connectTimeoutMs: 10_000,
       idleTimeoutMs: 30_000,
