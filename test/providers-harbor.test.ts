@@ -17,6 +17,7 @@ import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
 import { startFaultProxy } from "./harness/fault-proxy.js";
+import { generateRegistryCertificates } from "./harness/registry.js";
 import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
 import { type HarborSim, startHarborSim } from "./harness/sim/harbor.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
@@ -262,6 +263,44 @@ describe("harbor provider", { timeout: 300_000 }, () => {
     await assert.rejects(
       connect({ _id: "cloud", type: "aws", accountID: "AKIA" }),
       (e: unknown) => e instanceof UnsupportedError && /Harbor accepts "basic"/.test(e.message),
+    );
+  });
+});
+
+describe("harbor over HTTPS with a private CA", { timeout: 120_000 }, () => {
+  let tlsSim: HarborSim;
+  let caCert: string;
+  before(async () => {
+    const certificates = await generateRegistryCertificates();
+    caCert = certificates.caCert;
+    tlsSim = await startHarborSim({
+      storageDir: view.dir,
+      tls: { cert: certificates.cert, key: certificates.key },
+      accounts: { [ROBOT]: { password: ROBOT_SECRET, projects: { library: ["list", "pull"] } } },
+    });
+  });
+  after(() => tlsSim?.stop());
+
+  test("caCert is trusted for the API, the token service and /v2/", async () => {
+    const session = await harborProvider.connect({
+      registry: tlsSim.url,
+      caCert,
+      credential: basic(ROBOT, ROBOT_SECRET),
+      spec: {},
+    });
+    sessions.push(session);
+    const expected = Object.keys(names)
+      .filter((n) => n.startsWith("library/"))
+      .sort();
+    assert.deepEqual(await session.listRepositories(), expected);
+    const manifest = await session.client.getManifest("library/alpine", "3.20.3");
+    assert.equal(manifest.digest, seededDigest("library/alpine", "3.20.3"));
+  });
+
+  test("without caCert the certificate is not trusted, and the error says what to give", async () => {
+    await assert.rejects(
+      harborProvider.connect({ registry: tlsSim.url, credential: basic(ROBOT, ROBOT_SECRET), spec: {} }),
+      (e: unknown) => e instanceof Error && /TLS certificate not trusted .*caCert/.test(e.message),
     );
   });
 });

@@ -45,6 +45,8 @@ export interface HarborSimOptions {
   maxPageSize?: number;
   /** When each tag was pushed; default: a fixed spread over 2024 derived from the name. */
   pushTime?: (repository: string, tag: string) => Date;
+  /** Serve HTTPS with this certificate (Harbor's core terminates TLS; the registry behind stays HTTP). */
+  tls?: { cert: string; key: string };
 }
 
 export interface HarborTag {
@@ -62,7 +64,7 @@ export interface HarborRequest {
 }
 
 export interface HarborSim {
-  /** `http://127.0.0.1:PORT`: API, token service and /v2/ on one origin, as Harbor serves them. */
+  /** `http(s)://127.0.0.1:PORT`: API, token service and /v2/ on one origin, as Harbor serves them. */
   url: string;
   host: string;
   tags: HarborTag[];
@@ -339,7 +341,7 @@ export async function startHarborSim(options: HarborSimOptions): Promise<HarborS
     if (user === null) return sendJson(res, 401, harborError("UNAUTHORIZED", "unauthorized"));
     if (url.pathname.startsWith("/api/v2.0/")) return api(req, res, url, user);
     sendJson(res, 404, harborError("NOT_FOUND", "not found"));
-  });
+  }, options.tls);
 
   try {
     registry = await startRegistry({

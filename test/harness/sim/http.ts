@@ -1,5 +1,6 @@
 /** Small node:http pieces the product simulations share. */
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 
 export function sendJson(
@@ -66,16 +67,18 @@ export interface Listening {
   stop(): Promise<void>;
 }
 
-/** Listens on a free 127.0.0.1 port; errors in `handle` become a 500. */
+/** Listens on a free 127.0.0.1 port, over HTTPS with `tls`; errors in `handle` become a 500. */
 export async function listen(
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void,
+  tls?: { cert: string; key: string },
 ): Promise<Listening> {
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     Promise.resolve(handle(req, res)).catch((err: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { message: String(err) });
       else res.destroy();
     });
-  });
+  };
+  const server: Server = tls ? createHttpsServer(tls, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
@@ -83,7 +86,7 @@ export async function listen(
   const { port } = server.address() as AddressInfo;
   return {
     server,
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     async stop() {
       server.closeAllConnections();
