@@ -395,6 +395,21 @@ describe("regular scan", () => {
     assert.equal((await store.queryResults({})).total, 1);
   });
 
+  test("a stop that comes while the scan is still starting stops it before any specification starts", {
+    timeout: 5 * 60_000,
+  }, async () => {
+    const { store, orchestrator } = await openConsole();
+    const spec = await addSpec(store, { repository: "alpine", tag: "3.10.3" });
+    proxy.reset();
+    const starting = orchestrator.startRegularScan();
+    await orchestrator.stop();
+    await starting;
+    const run = await orchestrator.waitForRegularScan();
+    assert.equal(run?.state, "stopped");
+    assert.equal(proxy.hits.length, 0, "nothing was asked of the registry");
+    assert.deepEqual(await store.listImages(run?.id as number, spec.id), [], "no image was queued");
+  });
+
   test("a run left running by a crash is marked interrupted; the next scan starts normally", {
     timeout: 5 * 60_000,
   }, async () => {

@@ -160,6 +160,8 @@ export class Orchestrator implements ScanControl {
   /** Aborted by close(): ends on-demand scans too. */
   private readonly lifetime = new AbortController();
   private regular: RegularRun | "starting" | undefined;
+  /** A stop of the whole regular scan that came while it was starting: applied once it has started. */
+  private stopWhileStarting = false;
   private readonly onDemand = new Map<string, OnDemandScan>();
   private readonly finishedListeners = new Set<(run: ScanRun) => void | Promise<void>>();
 
@@ -273,6 +275,7 @@ export class Orchestrator implements ScanControl {
 
   async stop(specId?: string): Promise<void> {
     const active = this.regular;
+    if (active === "starting" && specId === undefined) this.stopWhileStarting = true;
     if (typeof active !== "object") return;
     if (specId === undefined) {
       active.controller.abort();
@@ -454,6 +457,7 @@ export class Orchestrator implements ScanControl {
   ): Promise<void> {
     if (this.regular !== undefined) throw new ScanRequestError(SCAN_IN_PROGRESS);
     this.regular = "starting";
+    this.stopWhileStarting = false;
     try {
       const { specs, selective } = await specsOf();
       const run = await this.store.createRun({
@@ -473,6 +477,7 @@ export class Orchestrator implements ScanControl {
         done: Promise.resolve(run),
       };
       for (const spec of specs) await this.store.updateSpecStatus(spec.id, { scanStatus: "queued" });
+      if (this.stopWhileStarting) controller.abort();
       active.done = this.walk(active, discovery);
       this.regular = active;
     } catch (error) {
