@@ -102,14 +102,13 @@ const testbedRepositories = () =>
     .filter((name) => !name.startsWith("bulk/") && name !== "many-tags/alpine");
 
 describe("providers index", () => {
-  test("type 2 is the Docker Registry v2 provider; other types have none yet", () => {
+  test("type 2 is the Docker Registry v2 provider; one provider per type; unknown types have none", () => {
     assert.equal(providerFor("2"), dockerV2Provider);
-    assert.equal(providerFor("aws"), undefined);
+    assert.equal(providerFor("no-such-type"), undefined);
     assert.equal(providerFor(""), undefined);
-    assert.deepEqual(
-      providers.map((p) => p.type),
-      ["2"],
-    );
+    const types = providers.map((p) => p.type);
+    assert.equal(new Set(types).size, types.length, `no type twice: ${types.join(", ")}`);
+    for (const type of types) assert.equal(providerFor(type)?.type, type);
     assert.deepEqual(dockerV2Provider.credentialTypes, ["basic"]);
   });
 });

@@ -10,7 +10,6 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { databaseFile } from "../src/cli/commands/db.js";
 import type { ResolvedCredential } from "../src/registry/providers/provider.js";
 import { Orchestrator } from "../src/scan/orchestrator.js";
 import { openConsoleStore } from "../src/store/console.js";
@@ -18,7 +17,7 @@ import type { StoredSpec } from "../src/store/console-store.js";
 import { Store } from "../src/store/store.js";
 import { VulnerabilityDatabase } from "../src/vulndb/database.js";
 import { ensureSeededStorage } from "./harness/seed.js";
-import { buildMirrorDatabase } from "./harness/shipshape-cli.js";
+import { sharedMirrorDatabase } from "./harness/shipshape-cli.js";
 import { type GitlabSim, startGitlabSim } from "./harness/sim/gitlab.js";
 import { type HarborSim, startHarborSim } from "./harness/sim/harbor.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
@@ -39,9 +38,8 @@ const identity = (names: string[]) => Object.fromEntries(names.map((n) => [n, n]
 before(
   async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "shipshape-providers-scan-"));
-    const cacheDir = path.join(tmp, "cache");
-    const [storageDir] = await Promise.all([ensureSeededStorage(), buildMirrorDatabase(cacheDir)]);
-    database = VulnerabilityDatabase.open(databaseFile(cacheDir));
+    const [storageDir, databasePath] = await Promise.all([ensureSeededStorage(), sharedMirrorDatabase()]);
+    database = VulnerabilityDatabase.open(databasePath);
     harborView = await createStorageView(storageDir, identity(HARBOR_REPOSITORIES));
     gitlabView = await createStorageView(storageDir, identity(GITLAB_REPOSITORIES));
     harbor = await startHarborSim({
