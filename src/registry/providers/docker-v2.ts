@@ -28,6 +28,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
+import { mapBounded } from "./rest.js";
 
 const DOCKER_HUB = "docker.io";
 /** Per-tag manifest + config reads in flight for one repository (the client caps the registry too). */
@@ -100,24 +101,6 @@ export function exactRepositories(pattern: unknown, dockerHub: boolean): string[
 /** A registry error's message without the "registry/repository:" location in front. */
 function detailOf(err: RegistryError): string {
   return err.message.split(": ").slice(1).join(": ");
-}
-
-/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 class DockerV2Session implements ProviderSession {
