@@ -23,6 +23,7 @@ import { fetch } from "undici";
 import { REGISTRY_CSV_COLUMNS } from "../src/report/prisma-csv.js";
 import { type ProviderError, TerraformProviderClient } from "./clients/terraform-provider.js";
 import { type RunningConsole, startConsole } from "./harness/console.js";
+import { parseCsv } from "./harness/csv.js";
 import { type RunningRegistry, startRegistry } from "./harness/registry.js";
 import { ensureSeededStorage, seedContents } from "./harness/seed.js";
 import { sharedMirrorDatabase, shipshape } from "./harness/shipshape-cli.js";
@@ -68,37 +69,6 @@ async function consoleGet(url: string): Promise<{ status: number; headers: Heade
     dispatcher: consoleProcess.dispatcher,
   });
   return { status: res.status, headers: res.headers as unknown as Headers, text: await res.text() };
-}
-
-/** RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      record.push(field);
-      field = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = "";
-      i++;
-    } else field += c;
-  }
-  assert.equal(quoted, false, "the CSV ends inside a quoted field");
-  assert.equal(`${record.join(",")}${field}`, "", "the CSV's last line is not CRLF-terminated");
-  return records;
 }
 
 interface ResultVulnerability {

@@ -32,6 +32,7 @@ import { InventoryStore } from "../src/store/inventories.js";
 import { Store } from "../src/store/store.js";
 import { VulnerabilityDatabase } from "../src/vulndb/database.js";
 import { enrichmentSources, feedSources } from "../src/vulndb/sources/index.js";
+import { parseCsv } from "./harness/csv.js";
 import { type FaultProxy, startFaultProxy } from "./harness/fault-proxy.js";
 import {
   apkPackagesOfTarball,
@@ -771,32 +772,7 @@ describe("CLI output formats and policy flags (node-app:1.0)", { timeout: 60_000
     assert.deepEqual(affects.sort(), doc.findings.map((f) => `${f.package.purl} ${f.id}`).sort());
 
     // RFC 4180, CRLF rows; fields quoted when they hold a comma, quote or line break.
-    const rows: string[][] = [];
-    let row: string[] = [];
-    let field = "";
-    let quoted = false;
-    const text = csvRun.stdout;
-    for (let i = 0; i < text.length; i++) {
-      const c = text[i] as string;
-      if (quoted) {
-        if (c === '"' && text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else if (c === '"') quoted = false;
-        else field += c;
-      } else if (c === '"') quoted = true;
-      else if (c === ",") {
-        row.push(field);
-        field = "";
-      } else if (c === "\r" && text[i + 1] === "\n") {
-        row.push(field);
-        rows.push(row);
-        row = [];
-        field = "";
-        i++;
-      } else field += c;
-    }
-    assert.equal(field + row.join(""), "", "the last row ends with CRLF");
+    const rows = parseCsv(csvRun.stdout);
     const [header, ...data] = rows;
     assert.deepEqual(header?.slice(0, 7), [
       "image",
