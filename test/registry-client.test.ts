@@ -12,6 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { MediaTypes } from "../src/image/manifest.js";
+import type { StaticCredentials } from "../src/registry/auth.js";
 import { RegistryClient, type RegistryClientOptions } from "../src/registry/client.js";
 import {
   AuthError,
@@ -20,6 +21,7 @@ import {
   ProtocolError,
   UnsupportedError,
 } from "../src/registry/errors.js";
+import { ExpiringValue } from "../src/registry/expiring.js";
 import { startFaultProxy } from "./harness/fault-proxy.js";
 import { pushImage } from "./harness/push.js";
 import { type RunningRegistry, startRegistry } from "./harness/registry.js";
@@ -283,6 +285,46 @@ describe("htpasswd Basic auth", { timeout: 60_000 }, () => {
     await assert.rejects(c.listRepositories(), (e: unknown) => {
       return e instanceof AuthError && /rejected the credentials of user "alice"/.test(e.message);
     });
+  });
+
+  test("expiring credentials are renewed ahead of expiry, and once after a 401", async () => {
+    // What the source hands out in turn: a password the registry no longer takes (rotated, as an ECR
+    // token past its 12 hours), then the current one with a lifetime the fake clock runs out.
+    const handedOut = ["expired-pass", "s3cret-pass", "s3cret-pass"];
+    let now = Date.parse("2026-01-01T00:00:00Z");
+    const source = new ExpiringValue<StaticCredentials>(
+      async () => ({
+        value: { kind: "basic", username: "alice", password: handedOut.shift() ?? "exhausted" },
+        expiresAt: now + 12 * 3600_000,
+      }),
+      { now: () => now },
+    );
+    const c = client(registry.host, {
+      credentials: { kind: "refreshing", describe: "alice's token", source },
+    });
+    assert.equal((await c.listRepositories()).length, seed.repositories.length);
+    assert.equal(source.obtained, 2, "the rejected password was renewed once");
+    assert.deepEqual(await c.listTags("alpine"), ["3.10.3", "3.20.3"]);
+    assert.equal(source.obtained, 2, "a valid one is reused");
+    now += 12 * 3600_000 - 4 * 60_000;
+    assert.deepEqual(await c.listTags("alpine"), ["3.10.3", "3.20.3"]);
+    assert.equal(source.obtained, 3, "renewed within five minutes of expiry, before any 401");
+  });
+
+  test("expiring credentials rejected also after renewal are an AuthError naming them", async () => {
+    const source = new ExpiringValue<StaticCredentials>(async () => ({
+      value: { kind: "basic", username: "alice", password: "revoked" },
+    }));
+    const c = client(registry.host, {
+      credentials: { kind: "refreshing", describe: "alice's token", source },
+    });
+    await assert.rejects(c.listTags("alpine"), (e: unknown) => {
+      return (
+        e instanceof AuthError &&
+        /rejected alice's token \(HTTP 401, also after renewing it\)/.test(e.message)
+      );
+    });
+    assert.equal(source.obtained, 2);
   });
 
   test("no credentials at all asks for them", async () => {

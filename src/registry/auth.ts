@@ -4,18 +4,26 @@
  * spec/auth/oauth.md for the OAuth2 POST form), with tokens cached per realm, service, scope set and
  * credential until shortly before they expire, and concurrent fetches of one token collapsed into one.
  */
-import { createHash } from "node:crypto";
 import { AuthError, describeErrorBody, ProtocolError, type RegistryErrorContext } from "./errors.js";
+import type { ExpiringValue } from "./expiring.js";
 import { isPrivateAddress, readBounded, type Transport } from "./transport.js";
 import type { Challenge } from "./www-authenticate.js";
 
-export type Credentials =
+export type StaticCredentials =
   | { kind: "anonymous" }
   | { kind: "basic"; username: string; password: string }
   /** An identity/refresh token (Docker config `identitytoken`, ACR refresh tokens): OAuth2 POST form. */
   | { kind: "identity-token"; token: string }
   /** A ready registry bearer token, sent as is. */
   | { kind: "bearer"; token: string };
+
+export type Credentials =
+  | StaticCredentials
+  /**
+   * Credentials that expire (ECR's `AWS:<token>`, ACR refresh tokens, OAuth access tokens): renewed
+   * ahead of expiry and, after a 401, once more. `describe` names them in errors ("ECR token of …").
+   */
+  | { kind: "refreshing"; describe: string; source: ExpiringValue<StaticCredentials> };
 
 export type AuthScheme = "none" | "basic" | "bearer";
 
@@ -62,24 +70,26 @@ export class Authenticator {
 
   /** The Authorization header value for a request needing `scopes`, or undefined for anonymous. */
   async authorization(scopes: string[], signal?: AbortSignal): Promise<string | undefined> {
-    const creds = this.credentials;
+    const creds = await this.current(signal);
     if (creds.kind === "bearer") return `Bearer ${creds.token}`;
     if (this.scheme === "basic" || (this.scheme === "none" && creds.kind === "basic")) {
       return creds.kind === "basic" ? basicHeader(creds.username, creds.password) : undefined;
     }
     if (this.scheme !== "bearer" || !this.challenge) return undefined;
-    const token = await this.token(this.challenge, scopes, signal);
+    const token = await this.token(this.challenge, scopes, creds, signal);
     return token ? `Bearer ${token}` : undefined;
   }
 
-  /** Drops cached tokens for these scopes (after a 401: expired or revoked). */
+  /** Drops what a 401 rejected: the scopes' cached token, and expiring credentials themselves. */
   invalidate(scopes: string[]): void {
     if (this.challenge) this.tokens.delete(this.cacheKey(this.challenge, scopes));
+    if (this.credentials.kind === "refreshing") this.credentials.source.invalidate();
   }
 
   /** Whether a 401 can be cured by fetching a fresh token (bearer), as opposed to bad credentials. */
   get canRefresh(): boolean {
-    return this.scheme === "bearer" && this.credentials.kind !== "bearer";
+    const kind = this.credentials.kind;
+    return kind === "refreshing" || (this.scheme === "bearer" && kind !== "bearer");
   }
 
   get hasCredentials(): boolean {
@@ -88,32 +98,40 @@ export class Authenticator {
 
   get identity(): string {
     const c = this.credentials;
-    return c.kind === "basic"
-      ? `user "${c.username}"`
-      : c.kind === "anonymous"
-        ? "anonymous access"
-        : "the token";
+    switch (c.kind) {
+      case "basic":
+        return `user "${c.username}"`;
+      case "anonymous":
+        return "anonymous access";
+      case "refreshing":
+        return c.describe;
+      default:
+        return "the token";
+    }
   }
 
-  private cacheKey(challenge: Challenge, scopes: string[]): string {
+  private async current(signal?: AbortSignal): Promise<StaticCredentials> {
     const c = this.credentials;
-    const who = c.kind === "basic" ? `${c.username}:${c.password}` : c.kind === "anonymous" ? "" : c.token;
-    const whoHash = createHash("sha256").update(who).digest("hex").slice(0, 16);
-    return [
-      challenge.params.realm,
-      challenge.params.service ?? "",
-      [...scopes].sort().join(" "),
-      whoHash,
-    ].join("|");
+    return c.kind === "refreshing" ? c.source.get(signal) : c;
   }
 
-  private async token(challenge: Challenge, scopes: string[], signal?: AbortSignal): Promise<string> {
+  /** One Authenticator serves one credential, so tokens are cached by where and what for. */
+  private cacheKey(challenge: Challenge, scopes: string[]): string {
+    return [challenge.params.realm, challenge.params.service ?? "", [...scopes].sort().join(" ")].join("|");
+  }
+
+  private async token(
+    challenge: Challenge,
+    scopes: string[],
+    creds: StaticCredentials,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const key = this.cacheKey(challenge, scopes);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt > Date.now()) return cached.value;
     let pending = this.inflight.get(key);
     if (!pending) {
-      pending = this.fetchToken(challenge, scopes, signal).finally(() => this.inflight.delete(key));
+      pending = this.fetchToken(challenge, scopes, creds, signal).finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
     }
     const fresh = await pending;
@@ -145,11 +163,11 @@ export class Authenticator {
   private async fetchToken(
     challenge: Challenge,
     scopes: string[],
+    creds: StaticCredentials,
     signal?: AbortSignal,
   ): Promise<CachedToken> {
     const realm = this.realmUrl(challenge);
     const service = challenge.params.service;
-    const creds = this.credentials;
     this.tokenFetches++;
     if (creds.kind === "identity-token") {
       const form = new URLSearchParams({

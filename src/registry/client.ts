@@ -262,6 +262,15 @@ export class RegistryClient {
     });
     if (res.status === 401) {
       await res.body.dump().catch(() => undefined);
+      if (this.auth.authScheme === "basic") {
+        throw new AuthError(
+          ctx,
+          `registry rejected ${this.auth.identity} (HTTP 401, also after renewing it)`,
+          {
+            status: 401,
+          },
+        );
+      }
       const detail = `${this.auth.identity} is not authorised for ${retryScopes.join(" ")} (HTTP 401 after a fresh token)`;
       throw this.auth.hasCredentials
         ? new PermissionError(ctx, detail, { status: 401 })

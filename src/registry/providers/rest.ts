@@ -7,6 +7,7 @@
  */
 import { defaultRetryPolicy } from "../backoff.js";
 import { ProtocolError, type RegistryErrorContext } from "../errors.js";
+import type { ExpiringValue } from "../expiring.js";
 import { nextLink } from "../link-header.js";
 import { type Headers, header, readBounded, Transport } from "../transport.js";
 
@@ -32,7 +33,8 @@ export class RestApi {
       insecure: boolean;
       /** PEM CA that signed the API's certificate (the specification's caCert). */
       ca?: string | undefined;
-      authorization?: string | undefined;
+      /** The Authorization header value, or one that expires (OAuth access tokens). */
+      authorization?: string | ExpiringValue<string> | undefined;
     },
   ) {
     this.transport = new Transport({
@@ -48,16 +50,31 @@ export class RestApi {
     this.authorization = options.authorization;
   }
 
-  private readonly authorization: string | undefined;
+  private readonly authorization: string | ExpiringValue<string> | undefined;
 
-  /** GET of `path` (relative to the base, already encoded) or of an absolute URL. */
+  /**
+   * GET of `path` (relative to the base, already encoded) or of an absolute URL. An expiring
+   * authorization that is refused (401) is renewed once and the request sent again.
+   */
   async get(target: string | URL, signal?: AbortSignal): Promise<ApiResponse> {
     const url = typeof target === "string" ? new URL(target, this.base) : target;
+    const auth = this.authorization;
+    const first = await this.send(url, typeof auth === "string" ? auth : await auth?.get(signal), signal);
+    if (first.status !== 401 || auth === undefined || typeof auth === "string") return first;
+    auth.invalidate();
+    return this.send(url, await auth.get(signal), signal);
+  }
+
+  private async send(
+    url: URL,
+    authorization: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<ApiResponse> {
     const res = await this.transport.send({
       method: "GET",
       url,
       headers: { accept: "application/json" },
-      authorization: this.authorization,
+      authorization,
       signal,
       ctx: this.ctx,
     });
