@@ -278,6 +278,32 @@ describe("jfrog provider", { timeout: 300_000 }, () => {
     ]);
   });
 
+  test("a registry value <host>/<key> scans that key only; an unknown key fails at connect", async () => {
+    const session = await connect({
+      credential: basic(USER, PASSWORD),
+      registry: `${sim.url}/docker-remote`,
+    });
+    assert.deepEqual(await session.listRepositories(), [
+      "docker-remote/library/alpine",
+      "docker-remote/library/debian",
+    ]);
+    assert.deepEqual(
+      await session.listTags("docker-remote/library/alpine", { withTimes: true }),
+      expectedTags("docker-remote/library/alpine"),
+    );
+    await assert.rejects(
+      connect({ credential: basic(USER, PASSWORD), registry: `${sim.url}/docker-nope` }),
+      (err: unknown) => {
+        assert.ok(err instanceof NotFoundError, String(err));
+        assert.match(
+          err.message,
+          /no Docker repository "docker-nope" readable by user "scanner".*docker-local/,
+        );
+        return true;
+      },
+    );
+  });
+
   test("429 with Retry-After and 503 are retried; a lasting 429 is a rate-limit error", async () => {
     let failures = 0;
     const flaky = await startArtifactorySim(

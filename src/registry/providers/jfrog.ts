@@ -9,8 +9,10 @@
  * - `registry`: the Artifactory URL, "https://<host>" or "https://<host>/artifactory" ("http://" =
  *   plain HTTP, so insecure). The REST API is `<host>/artifactory/api/`; images are pulled by the
  *   repository-path method (`<host>/v2/<repo-key>/<image>`, Artifactory's default since 5.8 and the
- *   only one on SaaS), so every repository is named `<repo-key>/<image>`. A `caCert` is trusted for
- *   both. The subdomain method (`<key>.<host>`) is a single-key Docker v2 registry: type `2`.
+ *   only one on SaaS), so every repository is named `<repo-key>/<image>`. "https://<host>/<repo-key>"
+ *   (a Docker reference's registry part under that method) scans that one key whatever its type.
+ *   A `caCert` is trusted for both. The subdomain (`<key>.<host>`) and port methods are single-key
+ *   Docker v2 registries without the REST API's times: type `2`.
  * - Credentials: none (anonymous access, when enabled) or `basic`: a user with its password, or with
  *   an access/identity token as the password (Docker's own form). Checked at connect against the
  *   REST API and, through `docker login`'s request, the `/v2/token` realm.
@@ -138,6 +140,8 @@ class ArtifactorySession implements ProviderSession {
     private readonly api: RestApi,
     private readonly username: string | undefined,
     private readonly repoTypes: Set<JfrogRepoType>,
+    /** The one key the registry value names (`<host>/<key>`), if any. */
+    private readonly selectedKey: string | undefined,
   ) {}
 
   private get who(): string {
@@ -198,6 +202,13 @@ class ArtifactorySession implements ProviderSession {
     const res = await this.api.get("api/repositories?packageType=docker", signal);
     if (res.status !== 200) throw this.failure(res, what);
     const listed = this.api.array<ArtifactoryRepository>(res, what);
+    if (this.selectedKey !== undefined) {
+      if (listed.some((r) => r.key === this.selectedKey)) return [this.selectedKey];
+      throw new NotFoundError(
+        { registry: this.registryHost },
+        `${what}: Artifactory has no Docker repository "${this.selectedKey}" readable by ${this.who} (Docker repositories: ${listed.map((r) => r.key).join(", ") || "none"}); the registry is https://<host>[/<repository key>]`,
+      );
+    }
     return listed
       .filter((r) => {
         const type = repoTypeOf(r.type);
@@ -339,7 +350,10 @@ export const jfrogProvider: RegistryProvider = {
     const repoTypes = repoTypesOf(context.spec, ctx);
     const scheme = parsed.scheme ?? "https";
     const insecure = (context.insecure ?? false) || scheme === "http";
-    const prefix = parsed.pathPrefix.replace(/\/artifactory$/, "");
+    // "<host>[/<context>]/artifactory" names the API; another last segment is a repository key.
+    const keyed = /^(.*)\/([^/]+)$/.exec(parsed.pathPrefix);
+    const selectedKey = keyed && keyed[2] !== "artifactory" ? decodeURIComponent(keyed[2] ?? "") : undefined;
+    const prefix = keyed ? (keyed[1] ?? "") : "";
     const ca = context.caCert?.trim() || undefined;
     const api = new RestApi(new URL(`${scheme}://${parsed.host}${prefix}/artifactory/`), ctx, {
       insecure,
@@ -354,7 +368,7 @@ export const jfrogProvider: RegistryProvider = {
       ca,
     });
     const username = credentials.kind === "basic" ? credentials.username : undefined;
-    const session = new ArtifactorySession(client, parsed.host, api, username, repoTypes);
+    const session = new ArtifactorySession(client, parsed.host, api, username, repoTypes, selectedKey);
     try {
       await session.repositoryKeys();
       await client.login().catch((err: unknown) => {
