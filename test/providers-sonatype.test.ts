@@ -227,6 +227,29 @@ describe("sonatype provider", { timeout: 300_000 }, () => {
     await assert.rejects(session.listTags("nope", { withTimes: false }), NotFoundError);
   });
 
+  test("with the Docker Bearer Token Realm, short-lived /v2 tokens are obtained again once expired", async () => {
+    const realm = await startNexusSim(simOptions({ bearerTokenSeconds: 1 }));
+    extraSims.push(realm);
+    for (const registry of [
+      realm.connectors["docker-hosted"] as string,
+      `${realm.url}/repository/docker-hosted`,
+    ]) {
+      const session = await connect(registry, basic(USER, PASSWORD));
+      const first = await session.client.resolveImage("alpine", "3.10.3");
+      assert.equal(first.digest, seededDigest("docker-hosted", "alpine", "3.10.3"));
+      const issued = realm.tokensIssued();
+      assert.ok(issued > 0);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const second = await session.client.resolveImage("alpine", "3.10.3");
+      assert.equal(second.digest, first.digest);
+      assert.ok(realm.tokensIssued() > issued);
+    }
+    await assert.rejects(
+      connect(realm.connectors["docker-hosted"] as string, basic(USER, "wrong")),
+      AuthError,
+    );
+  });
+
   test("503 and 429 are retried; a lasting 429 or a 403 is a typed error", async () => {
     let failures = 0;
     const flaky = await startNexusSim(

@@ -17,7 +17,7 @@
  * docker-registry (no auth) whose storage names repositories `<nexus repository>/<image>`.
  */
 
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type RunningRegistry, startRegistry } from "../registry.js";
 import { spreadPushTime } from "./harbor.js";
@@ -50,6 +50,8 @@ export interface NexusSimOptions {
   pageSize?: number;
   /** `null` items in search pages (Nexus 3.58). */
   nullItems?: boolean;
+  /** The Docker Bearer Token Realm is active: /v2/ challenges for Bearer tokens of this lifetime (s). */
+  bearerTokenSeconds?: number;
   pushTime?: (repository: string, tag: string) => Date;
   fault?: (
     req: IncomingMessage,
@@ -82,6 +84,8 @@ export interface NexusSim {
   connectors: Record<string, string>;
   tags: NexusTag[];
   requests: NexusRequest[];
+  /** Bearer tokens issued at /v2/token. */
+  tokensIssued(): number;
   stop(): Promise<void>;
 }
 
@@ -107,6 +111,8 @@ export async function startNexusSim(options: NexusSimOptions): Promise<NexusSim>
   const ports = new Map<string, number>();
   let registry: RunningRegistry | undefined;
 
+  /** Bearer token → its user and expiry (epoch ms). */
+  const bearerTokens = new Map<string, { user: string | undefined; expiresAt: number }>();
   const caller = (req: IncomingMessage): string | undefined | null => {
     const credentials = basicCredentials(req);
     if (credentials === undefined) return undefined;
@@ -212,7 +218,12 @@ export async function startNexusSim(options: NexusSimOptions): Promise<NexusSim>
     name: string,
     rest: string,
     user: string | undefined | null,
+    /** "" on a connector, `/repository/<name>` by path. */
+    routedPrefix: string,
   ) => {
+    const tokenUrl = `http://${req.headers.host}${routedPrefix}/v2/token`;
+    const challenge =
+      options.bearerTokenSeconds === undefined ? REALM : `Bearer realm="${tokenUrl}",service="${tokenUrl}"`;
     const unauthorized = () =>
       sendJson(
         res,
@@ -226,8 +237,27 @@ export async function startNexusSim(options: NexusSimOptions): Promise<NexusSim>
             },
           ],
         },
-        { "www-authenticate": REALM, ...SERVER_HEADER },
+        { "www-authenticate": challenge, ...SERVER_HEADER },
       );
+    if (rest === "/token" && options.bearerTokenSeconds !== undefined) {
+      if (user === null) return unauthorized();
+      const token = randomBytes(16).toString("hex");
+      bearerTokens.set(token, { user, expiresAt: Date.now() + options.bearerTokenSeconds * 1000 });
+      return sendJson(
+        res,
+        200,
+        { token, access_token: token, expires_in: options.bearerTokenSeconds },
+        SERVER_HEADER,
+      );
+    }
+    const bearer = /^bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
+    if (bearer !== undefined) {
+      const issued = bearerTokens.get(bearer);
+      if (issued === undefined || issued.expiresAt <= Date.now()) return unauthorized();
+      user = issued.user;
+    } else if (options.bearerTokenSeconds !== undefined && user === undefined) {
+      return unauthorized();
+    }
     if (user === null || (user === undefined && !mayRead(undefined, name))) return unauthorized();
     if (!mayRead(user, name)) {
       return sendJson(
@@ -281,11 +311,11 @@ export async function startNexusSim(options: NexusSimOptions): Promise<NexusSim>
         );
       const origin = `http://${req.headers.host}`;
       if (connectorOf !== undefined && (url.pathname === "/v2" || url.pathname.startsWith("/v2/"))) {
-        return v2(req, res, connectorOf, url.pathname.slice(3), user);
+        return v2(req, res, connectorOf, url.pathname.slice(3), user, "");
       }
       const routed = /^\/repository\/([^/]+)\/v2(\/.*)?$/.exec(url.pathname);
       if (routed && connectorOf === undefined && byName.has(routed[1] ?? "")) {
-        return v2(req, res, routed[1] ?? "", routed[2] ?? "", user);
+        return v2(req, res, routed[1] ?? "", routed[2] ?? "", user, `/repository/${routed[1]}`);
       }
       if (url.pathname.startsWith("/service/rest/v1/")) {
         if (user === null)
@@ -325,6 +355,7 @@ export async function startNexusSim(options: NexusSimOptions): Promise<NexusSim>
     connectors,
     tags,
     requests,
+    tokensIssued: () => bearerTokens.size,
     async stop() {
       await Promise.all(listeners.map((l) => l.stop()));
       await registry?.stop();
