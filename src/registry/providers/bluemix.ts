@@ -1,0 +1,327 @@
+/**
+ * Registry type `bluemix` (spec section 8; registries.md 2.13): IBM Cloud Container Registry.
+ *
+ * Follows IBM's documentation: the Container Registry API
+ * (https://cloud.ibm.com/apidocs/container-registry: `GET /api/v1/namespaces`, `GET /api/v1/images`
+ * with `namespace`, the `Account` header, an IAM bearer token) and IAM API-key tokens
+ * (https://cloud.ibm.com/docs/account?topic=account-iamtoken_from_apikey: `POST /identity/token`,
+ * grant_type `urn:ibm:params:oauth:grant-type:apikey`, answer `access_token`, `expires_in`,
+ * `expiration`), registry login `iamapikey` + API key
+ * (https://cloud.ibm.com/docs/Registry?topic=Registry-registry_access).
+ *
+ * - `registry`: a regional host (us.icr.io, de.icr.io, icr.io, …) or a URL; the API lives on the same
+ *   host. `namespace` is mandatory: images of that namespace only.
+ * - Credentials: `ibmCloud` with `accountGUID` and the API key in `apiToken` (or `secret`). The IAM
+ *   access token is obtained at connect (a wrong key fails there) and renewed ahead of expiry and once
+ *   after a 401 (ExpiringValue). The IAM endpoint is `SHIPSHAPE_IBMCLOUD_IAM_URL`
+ *   (default https://iam.cloud.ibm.com/).
+ * - Repositories and tags from `/api/v1/images?namespace=…`: `RepoTags` (`host/ns/repo:tag`),
+ *   `DigestTags` (digest → tags) and `Created` (epoch seconds, the push time the API reports).
+ */
+
+import { defaultRetryPolicy } from "../backoff.js";
+import { RegistryClient } from "../client.js";
+import {
+  AuthError,
+  NotFoundError,
+  PermissionError,
+  ProtocolError,
+  RateLimitedError,
+  type RegistryErrorContext,
+  UnsupportedError,
+} from "../errors.js";
+import { ExpiringValue } from "../expiring.js";
+import { readBounded, Transport } from "../transport.js";
+import { v2AddressOf } from "./docker-v2.js";
+import { serviceEndpoint } from "./endpoints.js";
+import type { DiscoveredTag, ProviderContext, ProviderSession, RegistryProvider } from "./provider.js";
+import type { ApiResponse } from "./rest.js";
+
+const MAX_API_BODY_BYTES = 32 * 1024 * 1024;
+const APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey";
+
+interface IbmImage {
+  RepoTags?: string[] | null;
+  DigestTags?: Record<string, string[]> | null;
+  Created?: number | null;
+}
+
+function answerOf(res: ApiResponse): string {
+  try {
+    const body = JSON.parse(res.text) as Record<string, unknown>;
+    const text = [body.code, body.message, body.errorMessage].filter((p) => typeof p === "string").join(": ");
+    if (text) return `HTTP ${res.status}: ${text}`;
+  } catch {
+    // not JSON
+  }
+  return `HTTP ${res.status}`;
+}
+
+function failure(res: ApiResponse, what: string, ctx: RegistryErrorContext): Error {
+  const answer = answerOf(res);
+  switch (res.status) {
+    case 401:
+      return new AuthError(ctx, `${what}: IBM Cloud Container Registry rejected the IAM token (${answer})`, {
+        status: 401,
+      });
+    case 403:
+      return new PermissionError(
+        ctx,
+        `${what}: IBM Cloud Container Registry refused the API key's identity access to this account's registry (${answer}); grant it the Reader role on Container Registry and check accountGUID`,
+        { status: 403 },
+      );
+    case 404:
+      return new NotFoundError(ctx, `${what}: not found in IBM Cloud Container Registry (${answer})`, {
+        status: 404,
+      });
+    case 429: {
+      const seconds = Number(res.headers["retry-after"]);
+      return new RateLimitedError(
+        ctx,
+        `${what}: IBM Cloud Container Registry rate limit (${answer}); retry later`,
+        Number.isFinite(seconds) ? seconds * 1000 : undefined,
+      );
+    }
+    default:
+      return new ProtocolError(ctx, `${what}: IBM Cloud Container Registry answered ${answer}`, {
+        status: res.status,
+      });
+  }
+}
+
+/** An IAM access token for an API key; an IAM refusal names IAM and the key. */
+async function iamToken(iam: URL, apiKey: string, ctx: RegistryErrorContext, signal?: AbortSignal) {
+  const url = new URL("identity/token", iam);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: new URLSearchParams({ grant_type: APIKEY_GRANT, apikey: apiKey }),
+      signal,
+    });
+  } catch (err) {
+    throw new AuthError(ctx, `IBM Cloud IAM at ${url.origin} is unreachable (${String(err)})`, {
+      cause: err,
+    });
+  }
+  const text = await res.text();
+  if (res.status !== 200) {
+    let detail = `HTTP ${res.status}`;
+    try {
+      const body = JSON.parse(text) as { errorCode?: unknown; errorMessage?: unknown };
+      detail += `: ${[body.errorCode, body.errorMessage].filter((p) => typeof p === "string").join(" ")}`;
+    } catch {
+      // not JSON
+    }
+    throw new AuthError(
+      ctx,
+      `IBM Cloud IAM refused the API key (${detail}); check the credential's API key`,
+      {
+        status: res.status,
+      },
+    );
+  }
+  const body = JSON.parse(text) as { access_token?: unknown; expires_in?: unknown; expiration?: unknown };
+  if (typeof body.access_token !== "string")
+    throw new ProtocolError(ctx, "IBM Cloud IAM sent no access_token");
+  const expiresAt =
+    typeof body.expiration === "number"
+      ? body.expiration * 1000
+      : typeof body.expires_in === "number"
+        ? Date.now() + body.expires_in * 1000
+        : undefined;
+  return { value: `Bearer ${body.access_token}`, expiresAt };
+}
+
+/**
+ * The Container Registry API: every call carries the `Account` header, which RestApi has no slot for,
+ * so this is the same Transport (retries, Retry-After) with the IAM token renewed once after a 401.
+ */
+class RegistryApi {
+  private readonly transport: Transport;
+
+  constructor(
+    readonly base: URL,
+    private readonly ctx: RegistryErrorContext,
+    private readonly token: ExpiringValue<string>,
+    private readonly account: string,
+    options: { insecure: boolean; ca?: string | undefined },
+  ) {
+    this.transport = new Transport({
+      insecure: options.insecure,
+      ca: options.ca,
+      concurrency: 8,
+      connectTimeoutMs: 10_000,
+      idleTimeoutMs: 30_000,
+      retry: defaultRetryPolicy,
+      userAgent: "shipshape/0.1",
+      maxRedirects: 5,
+    });
+  }
+
+  async get(path: string, signal?: AbortSignal): Promise<ApiResponse> {
+    const first = await this.send(path, signal);
+    if (first.status !== 401) return first;
+    this.token.invalidate();
+    return this.send(path, signal);
+  }
+
+  private async send(path: string, signal?: AbortSignal): Promise<ApiResponse> {
+    const res = await this.transport.send({
+      method: "GET",
+      url: new URL(path, this.base),
+      headers: { accept: "application/json", account: this.account },
+      authorization: await this.token.get(signal),
+      signal,
+      ctx: this.ctx,
+    });
+    const text = (await readBounded(res, MAX_API_BODY_BYTES, this.ctx)).toString("utf8");
+    return { status: res.status, headers: res.headers, url: res.url, text };
+  }
+
+  array<T>(res: ApiResponse, what: string): T[] {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(res.text);
+    } catch {
+      throw new ProtocolError(this.ctx, `${what}: IBM Cloud Container Registry's answer is not JSON`);
+    }
+    if (parsed === null) return [];
+    if (!Array.isArray(parsed)) throw new ProtocolError(this.ctx, `${what}: expected a JSON array`);
+    return parsed as T[];
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}
+
+class BluemixSession implements ProviderSession {
+  private images: Map<string, DiscoveredTag[]> | undefined;
+
+  constructor(
+    readonly client: RegistryClient,
+    readonly registryHost: string,
+    private readonly api: RegistryApi,
+    private readonly namespace: string,
+  ) {}
+
+  private async load(signal?: AbortSignal): Promise<Map<string, DiscoveredTag[]>> {
+    const ctx = { registry: this.registryHost };
+    const what = `listing the images of namespace ${this.namespace}`;
+    const res = await this.api.get(`images?namespace=${encodeURIComponent(this.namespace)}`, signal);
+    if (res.status !== 200) throw failure(res, what, ctx);
+    const byRepo = new Map<string, DiscoveredTag[]>();
+    for (const image of this.api.array<IbmImage>(res, what)) {
+      const digestOf = new Map<string, string>();
+      for (const [digest, tags] of Object.entries(image.DigestTags ?? {}))
+        for (const tag of tags) digestOf.set(tag, digest);
+      const pushedAt = typeof image.Created === "number" ? new Date(image.Created * 1000) : undefined;
+      for (const repoTag of image.RepoTags ?? []) {
+        const colon = repoTag.lastIndexOf(":");
+        const slash = repoTag.indexOf("/");
+        if (colon < 0 || slash < 0) continue;
+        const repository = repoTag.slice(slash + 1, colon);
+        const tag = repoTag.slice(colon + 1);
+        if (!repository.startsWith(`${this.namespace}/`)) continue;
+        const list = byRepo.get(repository) ?? [];
+        list.push({ tag, digest: digestOf.get(repoTag), pushedAt });
+        byRepo.set(repository, list);
+      }
+    }
+    this.images = byRepo;
+    return byRepo;
+  }
+
+  async listRepositories(signal?: AbortSignal): Promise<string[]> {
+    return [...(await this.load(signal)).keys()].sort();
+  }
+
+  async listTags(
+    repository: string,
+    options: { withTimes: boolean; signal?: AbortSignal },
+  ): Promise<DiscoveredTag[]> {
+    const images = this.images ?? (await this.load(options.signal));
+    const tags = images.get(repository);
+    if (!tags) {
+      throw new NotFoundError(
+        { registry: this.registryHost, repository },
+        `not among the images of namespace ${this.namespace}`,
+      );
+    }
+    const sorted = [...tags].sort((a, b) => a.tag.localeCompare(b.tag));
+    return options.withTimes ? sorted : sorted.map(({ tag, digest }) => ({ tag, digest }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.client.close(), this.api.close()]);
+  }
+}
+
+export const bluemixProvider: RegistryProvider = {
+  type: "bluemix",
+  credentialTypes: ["ibmCloud"],
+
+  async connect(context: ProviderContext): Promise<ProviderSession> {
+    if (context.registry.trim() === "") {
+      throw new UnsupportedError(
+        { registry: "" },
+        "an IBM Cloud registry needs its regional host (e.g. us.icr.io)",
+      );
+    }
+    const address = v2AddressOf(context.registry, context.insecure ?? false);
+    const ctx = { registry: address.registryHost };
+    const namespace = context.namespace?.trim() ?? "";
+    if (namespace === "") {
+      throw new UnsupportedError(
+        ctx,
+        "IBM Cloud Container Registry needs the specification's namespace (the registry namespace to scan)",
+      );
+    }
+    const credential = context.credential;
+    if (credential === undefined || credential.type !== "ibmCloud") {
+      throw new UnsupportedError(
+        ctx,
+        `IBM Cloud Container Registry needs an "ibmCloud" credential (accountGUID and API key)${credential ? `, not "${credential.type}"` : ""}`,
+      );
+    }
+    const apiKey = credential.apiToken?.plain || credential.secret?.plain || "";
+    const account = credential.accountGUID?.trim() ?? "";
+    if (apiKey === "" || account === "") {
+      throw new AuthError(
+        ctx,
+        `credential "${credential._id}" needs both accountGUID and the API key (apiToken)`,
+      );
+    }
+    const iam = serviceEndpoint("SHIPSHAPE_IBMCLOUD_IAM_URL", "https://iam.cloud.ibm.com/");
+    const token = new ExpiringValue((signal) => iamToken(iam, apiKey, ctx, signal));
+    const scheme = address.insecure && /^http:\/\//i.test(context.registry.trim()) ? "http" : "https";
+    const base = new URL(`${scheme}://${address.registryHost}/api/v1/`);
+    const ca = context.caCert?.trim() || undefined;
+    const api = new RegistryApi(base, ctx, token, account, { insecure: address.insecure, ca });
+    const client = new RegistryClient({
+      registry: address.address,
+      credentials: { kind: "basic", username: "iamapikey", password: apiKey },
+      insecure: address.insecure,
+      ca,
+    });
+    try {
+      await token.get();
+      const res = await api.get("namespaces");
+      if (res.status !== 200) throw failure(res, `listing the namespaces of account ${account}`, ctx);
+      const namespaces = api.array<string>(res, "listing namespaces");
+      if (!namespaces.includes(namespace)) {
+        throw new NotFoundError(
+          ctx,
+          `namespace "${namespace}" is not in account ${account} in this region (${address.registryHost}); namespaces: ${namespaces.join(", ") || "none"}`,
+        );
+      }
+      await client.login();
+    } catch (err) {
+      await Promise.all([api.close(), client.close()]);
+      throw err;
+    }
+    return new BluemixSession(client, address.registryHost, api, namespace);
+  },
+};
