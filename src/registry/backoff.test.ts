@@ -4,6 +4,7 @@ import {
   backoffDelay,
   defaultRetryPolicy,
   HostPause,
+  parseRateLimitBudget,
   parseRetryAfter,
   type RetryPolicy,
   Semaphore,
@@ -345,6 +346,71 @@ describe("Semaphore", () => {
   for (const bad of [0, -1, 1.5, Number.NaN]) {
     test(`rejects a limit of ${bad} instead of hanging or admitting everyone`, () => {
       assert.throws(() => new Semaphore(bad), RangeError);
+    });
+  }
+});
+
+describe("parseRateLimitBudget", () => {
+  const now = 1_700_000_000_000;
+  const cases: [
+    name: string,
+    headers: Record<string, string>,
+    want: ReturnType<typeof parseRateLimitBudget>,
+  ][] = [
+    ["none", {}, undefined],
+    [
+      "Docker Hub registry window",
+      { "ratelimit-remaining": "76;w=21600" },
+      { remaining: 76, resetAt: now + 21_600_000, header: "ratelimit-remaining" },
+    ],
+    [
+      "Docker Hub registry exhausted",
+      { "ratelimit-remaining": "0;w=21600" },
+      { remaining: 0, resetAt: now + 21_600_000, header: "ratelimit-remaining" },
+    ],
+    [
+      "IETF draft delta reset",
+      { "ratelimit-remaining": "3", "ratelimit-reset": "30" },
+      { remaining: 3, resetAt: now + 30_000, header: "ratelimit-reset" },
+    ],
+    [
+      "GitLab unix reset",
+      { "ratelimit-remaining": "0", "ratelimit-reset": "1700000060" },
+      { remaining: 0, resetAt: 1_700_000_060_000, header: "ratelimit-reset" },
+    ],
+    [
+      "GitHub / Hub API",
+      { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1700000120" },
+      { remaining: 0, resetAt: 1_700_000_120_000, header: "x-ratelimit-reset" },
+    ],
+    [
+      "Hub API 429 X-Retry-After",
+      { "x-ratelimit-remaining": "0", "x-retry-after": "1700000090" },
+      { remaining: 0, resetAt: 1_700_000_090_000, header: "x-retry-after" },
+    ],
+    [
+      "X-Retry-After alone",
+      { "x-retry-after": "1700000090" },
+      { remaining: 0, resetAt: 1_700_000_090_000, header: "x-retry-after" },
+    ],
+    [
+      "remaining without reset",
+      { "x-ratelimit-remaining": "5" },
+      { remaining: 5, header: "x-ratelimit-remaining" },
+    ],
+    ["garbage remaining", { "ratelimit-remaining": "lots" }, undefined],
+    [
+      "garbage reset ignored",
+      { "x-ratelimit-remaining": "2", "x-ratelimit-reset": "soon" },
+      { remaining: 2, header: "x-ratelimit-remaining" },
+    ],
+  ];
+  for (const [name, headers, want] of cases) {
+    test(name, () => {
+      assert.deepEqual(
+        parseRateLimitBudget((n) => headers[n], now),
+        want,
+      );
     });
   }
 });

@@ -106,3 +106,49 @@ export class Semaphore {
     };
   }
 }
+
+/** What a response's rate-limit headers say about the budget left on its host. */
+export interface RateLimitBudget {
+  remaining: number;
+  /** Epoch ms when the budget is renewed; undefined when no header says. */
+  resetAt?: number;
+  /** The header the reset (or, without one, the remaining count) was read from, for error messages. */
+  header: string;
+}
+
+// Reset values this large are unix seconds (GitLab, GitHub); smaller ones are delta seconds (IETF draft).
+const UNIX_SECONDS_THRESHOLD = 1_000_000_000;
+
+function resetFromSeconds(value: string | undefined, now: number): number | undefined {
+  if (value === undefined || !/^\s*\d+\s*$/.test(value)) return undefined;
+  const seconds = Number(value);
+  return seconds >= UNIX_SECONDS_THRESHOLD ? seconds * 1000 : now + seconds * 1000;
+}
+
+/**
+ * Reads `ratelimit-remaining: N;w=S` (Docker Hub registry: N pulls left in a window of S seconds, so
+ * the budget is renewed within S seconds), `RateLimit-Remaining` + `RateLimit-Reset` (GitLab, IETF
+ * draft), `X-RateLimit-Remaining` + `X-RateLimit-Reset` (Docker Hub API, GitHub: unix seconds) and
+ * `X-Retry-After` (Docker Hub API on 429: unix seconds). Undefined when none is present or parseable.
+ */
+export function parseRateLimitBudget(
+  header: (name: string) => string | null | undefined,
+  now: number = Date.now(),
+): RateLimitBudget | undefined {
+  const retryAfter = resetFromSeconds(header("x-retry-after") ?? undefined, now);
+  for (const prefix of ["ratelimit", "x-ratelimit"]) {
+    const remainingText = header(`${prefix}-remaining`);
+    const match = remainingText?.trim().match(/^(\d+)(?:\s*;\s*w\s*=\s*(\d+))?/i);
+    if (!match) continue;
+    const remaining = Number(match[1]);
+    const reset = resetFromSeconds(header(`${prefix}-reset`) ?? undefined, now);
+    if (reset !== undefined) return { remaining, resetAt: reset, header: `${prefix}-reset` };
+    if (retryAfter !== undefined) return { remaining, resetAt: retryAfter, header: "x-retry-after" };
+    if (match[2] !== undefined) {
+      return { remaining, resetAt: now + Number(match[2]) * 1000, header: `${prefix}-remaining` };
+    }
+    return { remaining, header: `${prefix}-remaining` };
+  }
+  if (retryAfter !== undefined) return { remaining: 0, resetAt: retryAfter, header: "x-retry-after" };
+  return undefined;
+}
