@@ -3,12 +3,22 @@
  * product; Docker Hub, ECR, ACR, GCR/GAR, GitLab, Harbor, Quay, Artifactory, Nexus and the others
  * join here as their providers land (issue 6).
  */
+import { bluemixProvider } from "./bluemix.js";
 import { dockerV2Provider } from "./docker-v2.js";
 import { gitlabProvider } from "./gitlab.js";
 import { harborProvider } from "./harbor.js";
+import { jfrogProvider } from "./jfrog.js";
 import type { RegistryProvider } from "./provider.js";
+import { sonatypeProvider } from "./sonatype.js";
 
-export const providers: readonly RegistryProvider[] = [dockerV2Provider, harborProvider, gitlabProvider];
+export const providers: readonly RegistryProvider[] = [
+  dockerV2Provider,
+  harborProvider,
+  gitlabProvider,
+  jfrogProvider,
+  sonatypeProvider,
+  bluemixProvider,
+];
 
 const byType = new Map<string, RegistryProvider>(providers.map((provider) => [provider.type, provider]));
 

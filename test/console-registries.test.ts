@@ -1,0 +1,333 @@
+/**
+ * One registry of every type, end to end through the real console (issue 6): `shipshape console` as
+ * a child process, a credential and a registry setting per type created over the REST API, then one
+ * regular scan across all of them. Each registry is the simulation of its product's documented API
+ * (test/harness/sim/<product>.ts, each naming the documentation it follows) in front of the real
+ * docker-registry serving the seeded images, so every repository and tag is discovered through the
+ * product's own listing, `cap` keeps the newest tags by the product's own push time, and results
+ * appear under the registry host that product gives its images.
+ *
+ * Each product serves one seeded team (three repositories of three tags each), so expected results
+ * come from the simulation's own records of push times, never from shipshape's tag selection.
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fetch } from "undici";
+import { type RunningConsole, startConsole } from "./harness/console.js";
+import { readLayoutImage } from "./harness/image-kit.js";
+import { type RunningRegistry, startRegistry } from "./harness/registry.js";
+import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
+import { sharedMirrorDatabase } from "./harness/shipshape-cli.js";
+import { startArtifactorySim } from "./harness/sim/artifactory.js";
+import { startGitlabSim } from "./harness/sim/gitlab.js";
+import { startHarborSim } from "./harness/sim/harbor.js";
+import { startNexusSim } from "./harness/sim/nexus.js";
+import { createStorageView, type StorageView } from "./harness/sim/storage.js";
+import { ensureTestbedLayout } from "./harness/testbed.js";
+
+const ADMIN = `Basic ${Buffer.from("admin:console-test-pw").toString("base64")}`;
+const CAP = 2;
+const TAGS_PER_REPOSITORY = 3;
+const REPOSITORIES_PER_TEAM = 3;
+
+/** A tag as the product records it: its time is the product's push time (the cap's order). */
+interface ProductTag {
+  repository: string;
+  tag: string;
+  time: number;
+}
+
+/** One product's registry, running, as the console is told about it. */
+interface RegistryUnderTest {
+  version: string;
+  /** The RegistrySpecification fields besides version, cap, scanners, os and credentialID. */
+  spec: Record<string, unknown>;
+  credential?: Record<string, unknown>;
+  /** Environment the console needs to reach this product's fixed service endpoints. */
+  env?: Record<string, string>;
+  /** Registry host of the results (`repoTag.registry`). */
+  host: string;
+  /** Every tag the product holds for the selected repositories, with its push time. */
+  tags: ProductTag[];
+  stop(): Promise<void>;
+}
+
+interface Context {
+  storageDir: string;
+  seed: SeedContents;
+  layout: string;
+  /** A storage view serving `names` (product name → seeded repository); removed after the test. */
+  view(names: Record<string, string>): Promise<StorageView>;
+}
+
+/** The seeded repositories of team `team` ("team-03"), by name. */
+const teamRepositories = (ctx: Context, team: string) =>
+  ctx.seed.repositories.filter((r) => r.name.startsWith(`${team}/`)).map((r) => r.name);
+
+/**
+ * The products under test, one team each. Adding a registry type = one entry here: start its
+ * simulation over a storage view of its team, say how the console configures it, and list its tags
+ * with the product's push times.
+ */
+const products: Record<string, (ctx: Context, team: string) => Promise<RegistryUnderTest>> = {
+  /** CNCF distribution itself with htpasswd; no push times, so the image config's `created`. */
+  async "2"(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [n, n])));
+    const registry: RunningRegistry = await startRegistry({
+      storageDir: view.dir,
+      readOnly: true,
+      auth: { kind: "htpasswd", users: { scanner: "v2-password" } },
+    });
+    const tags: ProductTag[] = [];
+    for (const name of names) {
+      const seeded = ctx.seed.repositories.find((r) => r.name === name);
+      for (const tag of seeded?.tags ?? []) {
+        const image = await readLayoutImage(ctx.layout, `${name}--${tag}`);
+        tags.push({ repository: name, tag, time: Date.parse(String(image.config.created)) });
+      }
+    }
+    return {
+      version: "2",
+      spec: { registry: registry.url, repository: `${team}/*` },
+      credential: { type: "basic", accountID: "scanner", secret: { plain: "v2-password" } },
+      host: registry.host,
+      tags,
+      stop: () => registry.stop(),
+    };
+  },
+
+  async harbor(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [n, n])));
+    const sim = await startHarborSim({
+      storageDir: view.dir,
+      maxPageSize: 2,
+      accounts: { robot$scanner: { password: "robot-secret", projects: { [team]: ["list", "pull"] } } },
+    });
+    return {
+      version: "harbor",
+      spec: { registry: sim.url, repository: `${team}/*` },
+      credential: { type: "basic", accountID: "robot$scanner", secret: { plain: "robot-secret" } },
+      host: sim.host,
+      tags: sim.tags.map((t) => ({ repository: t.repository, tag: t.tag, time: t.pushedAt.getTime() })),
+      stop: () => sim.stop(),
+    };
+  },
+
+  async gitlab(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [n, n])));
+    const sim = await startGitlabSim({
+      storageDir: view.dir,
+      groups: [team],
+      users: ["alice"],
+      projects: names.map((n) => ({ path: n })),
+      maxPerPage: 2,
+      tokens: {
+        "glpat-console": {
+          kind: "personal",
+          username: "alice",
+          scopes: ["read_api", "read_registry"],
+          access: [team],
+        },
+      },
+    });
+    return {
+      version: "gitlab",
+      spec: {
+        registry: sim.registryUrl,
+        gitlabRegistrySpec: { groupIDs: [String(sim.groupId(team))], apiDomainName: sim.url },
+      },
+      credential: { type: "gitlabToken", accountID: "alice", apiToken: { plain: "glpat-console" } },
+      host: sim.registryHost,
+      tags: sim.tags.map((t) => ({
+        repository: t.repository,
+        tag: t.tag,
+        time: t.createdAt?.getTime() ?? 0,
+      })),
+      stop: () => sim.stop(),
+    };
+  },
+
+  /** Artifactory's repository-path method: images are `<repository key>/<image>`. */
+  async jfrog(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [`docker-local/${n}`, n])));
+    const sim = await startArtifactorySim({
+      storageDir: view.dir,
+      repositories: [{ key: "docker-local", type: "LOCAL" }],
+      accounts: { scanner: { password: "artifactory-token" } },
+      maxPageSize: 2,
+      brokenLinks: true,
+    });
+    return {
+      version: "jfrog",
+      spec: { registry: sim.url, repository: `docker-local/${team}/*`, jfrogRepoTypes: ["local"] },
+      credential: { type: "basic", accountID: "scanner", secret: { plain: "artifactory-token" } },
+      host: sim.host,
+      tags: sim.tags.map((t) => ({ repository: t.repository, tag: t.tag, time: t.pushedAt.getTime() })),
+      stop: () => sim.stop(),
+    };
+  },
+
+  /** Nexus through the docker repository's connector port. */
+  async sonatype(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [`docker-hosted/${n}`, n])));
+    const sim = await startNexusSim({
+      storageDir: view.dir,
+      repositories: [{ name: "docker-hosted", type: "hosted", connector: true }],
+      accounts: { scanner: { password: "nexus-password" } },
+      pageSize: 2,
+      nullItems: true,
+    });
+    const connector = sim.connectors["docker-hosted"] as string;
+    return {
+      version: "sonatype",
+      spec: { registry: connector, repository: `${team}/*` },
+      credential: { type: "basic", accountID: "scanner", secret: { plain: "nexus-password" } },
+      host: new URL(connector).host,
+      tags: sim.tags.map((t) => ({ repository: t.image, tag: t.tag, time: t.pushedAt.getTime() })),
+      stop: () => sim.stop(),
+    };
+  },
+};
+
+let tmp: string;
+let databasePath: string;
+let server: RunningConsole;
+const running = new Map<string, RegistryUnderTest>();
+const views: StorageView[] = [];
+
+before(
+  async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), "shipshape-console-registries-"));
+    const [storageDir, database, seed, layout] = await Promise.all([
+      ensureSeededStorage(),
+      sharedMirrorDatabase(),
+      seedContents(),
+      ensureTestbedLayout(),
+    ]);
+    databasePath = database;
+    const ctx: Context = {
+      storageDir,
+      seed,
+      layout,
+      async view(names) {
+        const view = await createStorageView(storageDir, names);
+        views.push(view);
+        return view;
+      },
+    };
+    let teamNumber = 0;
+    for (const [type, start] of Object.entries(products)) {
+      const team = `team-${String(++teamNumber).padStart(2, "0")}`;
+      running.set(type, await start(ctx, team));
+    }
+    const env = Object.assign({}, ...[...running.values()].map((r) => r.env ?? {}));
+    server = await startConsole({ dataDir: path.join(tmp, "console"), prebuiltDatabase: databasePath, env });
+  },
+  { timeout: 20 * 60_000 },
+);
+
+after(async () => {
+  await server?.kill().catch(() => {});
+  for (const r of running.values()) await r.stop().catch(() => {});
+  for (const v of views) await v.remove();
+  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers are checked field by field
+async function ok(method: string, url: string, body?: unknown): Promise<any> {
+  const headers: Record<string, string> = { authorization: ADMIN };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${server.url}${url}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    dispatcher: server.dispatcher,
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, `${method} ${url}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** `host/repository:tag` of the CAP newest tags per repository by push time; ties by tag, descending. */
+function newest(host: string, tags: ProductTag[]): string[] {
+  const ids: string[] = [];
+  for (const repository of new Set(tags.map((t) => t.repository))) {
+    const kept = tags
+      .filter((t) => t.repository === repository)
+      .sort((a, b) => b.time - a.time || (a.tag < b.tag ? 1 : -1))
+      .slice(0, CAP);
+    ids.push(...kept.map((t) => `${host}/${repository}:${t.tag}`));
+  }
+  return ids.sort();
+}
+
+test("a regular scan across one registry of every type finds each product's newest tags", {
+  timeout: 15 * 60_000,
+}, async () => {
+  await ok("POST", "/api/v1/settings/scan", { registryScanPeriodMs: 0 });
+  for (const [type, registry] of running) {
+    let credentialID: string | undefined;
+    if (registry.credential) {
+      credentialID = `${type}-credential`;
+      await ok("POST", "/api/v1/credentials", { _id: credentialID, ...registry.credential });
+    }
+    await ok("POST", "/api/v1/settings/registry?scanLater=true", {
+      version: type,
+      ...registry.spec,
+      cap: CAP,
+      scanners: 2,
+      os: "linux",
+      ...(credentialID ? { credentialID } : {}),
+    });
+  }
+  await ok("POST", "/api/v1/registry/scan");
+  const deadline = Date.now() + 12 * 60_000;
+  // biome-ignore lint/suspicious/noExplicitAny: the status answer is checked field by field
+  let status: any;
+  do {
+    await sleep(250);
+    status = await ok("GET", "/api/v1/statuses/registry");
+  } while (status.scanning && Date.now() < deadline);
+  assert.equal(status.scanning, false, "the scan ended");
+  assert.deepEqual(status.errors, []);
+
+  const answer = (await ok("GET", "/api/v1/registry?limit=250")) as {
+    _id: string;
+    err: string;
+    repoTag: { registry: string };
+    packages: unknown[] | null;
+  }[];
+  const specs = (await ok("GET", "/api/v1/settings/registry")).specifications as {
+    version: string;
+    lastScanStatus: string;
+    scannedImagesSuccessTotal?: number;
+  }[];
+  for (const [type, registry] of running) {
+    const expected = newest(registry.host, registry.tags);
+    assert.equal(expected.length, REPOSITORIES_PER_TEAM * CAP, `${type}: the product lists every tag`);
+    assert.ok(registry.tags.length >= REPOSITORIES_PER_TEAM * TAGS_PER_REPOSITORY, type);
+    const found = answer.filter((r) => r.repoTag.registry === registry.host);
+    assert.deepEqual(found.map((r) => r._id).sort(), expected, `${type}: the newest tags by push time`);
+    for (const r of found) {
+      assert.equal(r.err, "", r._id);
+      assert.ok(Array.isArray(r.packages) && r.packages.length > 0, `${r._id} has packages`);
+    }
+    const spec = specs.find((s) => s.version === type);
+    assert.equal(spec?.lastScanStatus, "completed", type);
+    assert.equal(spec?.scannedImagesSuccessTotal, REPOSITORIES_PER_TEAM * CAP, type);
+  }
+  assert.equal(
+    answer.length,
+    running.size * REPOSITORIES_PER_TEAM * CAP,
+    "no result outside these registries",
+  );
+});
