@@ -4,7 +4,9 @@ import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { request } from "undici";
+import { defaultRetryPolicy } from "../src/registry/backoff.js";
 import { RegistryClient } from "../src/registry/client.js";
+import { Transport } from "../src/registry/transport.js";
 import { startFaultProxy } from "./harness/fault-proxy.js";
 import { type RunningRegistry, startRegistry } from "./harness/registry.js";
 import { ensureSeededStorage } from "./harness/seed.js";
@@ -113,6 +115,45 @@ describe("transport", { timeout: 60_000 }, () => {
       }
       forward.closeAllConnections();
       await new Promise<void>((resolve) => forward.close(() => resolve()));
+    }
+  });
+
+  test("a spent rate-limit budget holds the next request to that host until the reset", async () => {
+    // The first answer says the budget is spent for 2 s (Docker Hub's registry header); the second
+    // one says GitLab-style that 5 are left.
+    const arrivals: number[] = [];
+    const server = http.createServer((_req, res) => {
+      arrivals.push(Date.now());
+      res.writeHead(
+        200,
+        arrivals.length === 1 ? { "ratelimit-remaining": "0;w=2" } : { "ratelimit-remaining": "5" },
+      );
+      res.end("{}");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const transport = new Transport({
+      insecure: true,
+      concurrency: 2,
+      connectTimeoutMs: 5000,
+      idleTimeoutMs: 5000,
+      retry: defaultRetryPolicy,
+      userAgent: "shipshape-test",
+      maxRedirects: 0,
+    });
+    try {
+      const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/`);
+      const ctx = { registry: url.host };
+      for (let i = 0; i < 3; i++) {
+        const res = await transport.send({ method: "GET", url, headers: {}, ctx });
+        await res.body.dump();
+      }
+      assert.equal(arrivals.length, 3);
+      const [first, second, third] = arrivals as [number, number, number];
+      assert.ok(second - first >= 1900, `held ${second - first} ms for a 2 s window`);
+      assert.ok(third - second < 1900, "a budget with requests left holds nothing");
+    } finally {
+      await transport.close();
+      server.close();
     }
   });
 });

@@ -6,7 +6,15 @@
  */
 import { rootCertificates } from "node:tls";
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from "undici";
-import { backoffDelay, HostPause, parseRetryAfter, type RetryPolicy, Semaphore, sleep } from "./backoff.js";
+import {
+  backoffDelay,
+  HostPause,
+  parseRateLimitBudget,
+  parseRetryAfter,
+  type RetryPolicy,
+  Semaphore,
+  sleep,
+} from "./backoff.js";
 import { NetworkError, ProtocolError, type RegistryErrorContext } from "./errors.js";
 
 export interface TransportOptions {
@@ -111,6 +119,7 @@ export class Transport {
           cause: err,
         });
       }
+      this.holdForExhaustedBudget(res, retry.maxDelayMs);
       if (!RETRYABLE_STATUS.has(res.status)) return res;
       const retryAfter = parseRetryAfter(header(res.headers, "retry-after"));
       const delay = Math.min(retryAfter ?? backoffDelay(attempt, retry), retry.maxDelayMs);
@@ -124,6 +133,20 @@ export class Transport {
 
   async close(): Promise<void> {
     await this.dispatcher.close();
+  }
+
+  /**
+   * A provider's rate-limit headers saying the budget is spent (Docker Hub's `ratelimit-remaining:
+   * 0;w=S`, GitHub's and Docker Hub API's `X-RateLimit-*`, GitLab's `RateLimit-*`) hold back every
+   * further request to the host until the reset, so a crawl does not run into 429s and get the
+   * account throttled. The hold is bounded by the retry policy's longest delay; a reset further off
+   * is left to the registry's own 429, which ends in a RateLimitedError after the retries.
+   */
+  private holdForExhaustedBudget(res: HttpResponse, maxHoldMs: number): void {
+    const budget = parseRateLimitBudget((name) => header(res.headers, name));
+    if (budget?.remaining !== 0 || budget.resetAt === undefined) return;
+    const wait = budget.resetAt - Date.now();
+    if (wait > 0) this.pauseFor(res.url.host).pause(Math.min(wait, maxHoldMs));
   }
 
   private pauseFor(host: string): HostPause {
