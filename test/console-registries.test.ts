@@ -23,6 +23,7 @@ import { type RunningRegistry, startRegistry } from "./harness/registry.js";
 import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
 import { sharedMirrorDatabase } from "./harness/shipshape-cli.js";
 import { startArtifactorySim } from "./harness/sim/artifactory.js";
+import { startBluemixSim } from "./harness/sim/bluemix.js";
 import { startGitlabSim } from "./harness/sim/gitlab.js";
 import { startHarborSim } from "./harness/sim/harbor.js";
 import { startNexusSim } from "./harness/sim/nexus.js";
@@ -193,6 +194,26 @@ const products: Record<string, (ctx: Context, team: string) => Promise<RegistryU
       credential: { type: "basic", accountID: "scanner", secret: { plain: "nexus-password" } },
       host: new URL(connector).host,
       tags: sim.tags.map((t) => ({ repository: t.image, tag: t.tag, time: t.pushedAt.getTime() })),
+      stop: () => sim.stop(),
+    };
+  },
+
+  /** IBM Cloud Container Registry: the mandatory namespace is the team; IAM on its own port. */
+  async bluemix(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [n, n])));
+    const account = "b1f2c3d4e5f60718293a4b5c6d7e8f90";
+    const sim = await startBluemixSim({
+      storageDir: view.dir,
+      accounts: { [account]: { apiKeys: ["ibm-api-key-console"], namespaces: [team], readers: [team] } },
+    });
+    return {
+      version: "bluemix",
+      spec: { registry: sim.url, namespace: team },
+      credential: { type: "ibmCloud", accountGUID: account, apiToken: { plain: "ibm-api-key-console" } },
+      env: { SHIPSHAPE_IBMCLOUD_IAM_URL: sim.iamUrl },
+      host: sim.host,
+      tags: sim.images.map((i) => ({ repository: i.repository, tag: i.tag, time: i.created.getTime() })),
       stop: () => sim.stop(),
     };
   },
