@@ -394,7 +394,7 @@ export const ghcrProvider: RegistryProvider = {
     const named = namedOwner(context);
     const base = serviceEndpoint("SHIPSHAPE_GITHUB_API_URL", "https://api.github.com/");
     const api = new GithubApi(
-      new RestApi(base, where, { insecure: address.insecure, authorization: `Bearer ${token}` }),
+      new RestApi(base, where, { insecure: false, authorization: `Bearer ${token}` }),
       where,
     );
     let client: RegistryClient | undefined;
