@@ -5,6 +5,8 @@
  */
 import { bluemixProvider } from "./bluemix.js";
 import { dockerV2Provider } from "./docker-v2.js";
+import { gcrProvider } from "./gcr.js";
+import { ghcrProvider } from "./ghcr.js";
 import { gitlabProvider } from "./gitlab.js";
 import { harborProvider } from "./harbor.js";
 import { jfrogProvider } from "./jfrog.js";
@@ -18,6 +20,8 @@ export const providers: readonly RegistryProvider[] = [
   jfrogProvider,
   sonatypeProvider,
   bluemixProvider,
+  ghcrProvider,
+  gcrProvider,
 ];
 
 const byType = new Map<string, RegistryProvider>(providers.map((provider) => [provider.type, provider]));
