@@ -99,6 +99,25 @@ describe("ghcr provider", () => {
     assert.deepEqual(ghcrProvider.credentialTypes, ["githubToken", "basic"]);
   });
 
+  test("type 2 with registry ghcr.io goes through the GitHub packages API", async () => {
+    // The wrong token is refused by the simulated GitHub API before ghcr.io itself is contacted.
+    const before = apiRequests(/^\/user$/).length;
+    await assert.rejects(
+      providerFor("2")?.connect({
+        registry: "ghcr.io",
+        credential: {
+          _id: "gh",
+          type: "basic",
+          accountID: "octocat",
+          secret: { encrypted: "", plain: "ghp_wrong" },
+        },
+        spec: {},
+      }) ?? assert.fail("no provider for type 2"),
+      (err: unknown) => err instanceof AuthError && /GitHub rejected the token \(HTTP 401/.test(err.message),
+    );
+    assert.equal(apiRequests(/^\/user$/).length, before + 1);
+  });
+
   const owners: {
     name: string;
     options: { namespace?: string; repository?: string };

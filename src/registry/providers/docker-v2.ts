@@ -21,6 +21,7 @@ import type { Credentials } from "../auth.js";
 import { RegistryClient } from "../client.js";
 import { AuthError, NotFoundError, RegistryError, UnsupportedError } from "../errors.js";
 import { isDockerHub, isValidRepository, parseRegistryAddress } from "../reference.js";
+import { ghcrProvider } from "./ghcr.js";
 import type {
   DiscoveredTag,
   ProviderContext,
@@ -31,6 +32,7 @@ import type {
 import { mapBounded } from "./rest.js";
 
 const DOCKER_HUB = "docker.io";
+const GHCR = "ghcr.io";
 /** Per-tag manifest + config reads in flight for one repository (the client caps the registry too). */
 const TAG_TIME_CONCURRENCY = 8;
 
@@ -179,37 +181,48 @@ class DockerV2Session implements ProviderSession {
   }
 }
 
+/**
+ * A session over the distribution API alone (catalog, tags/list, config build times), whatever the
+ * host; for products whose own API is not available to the credential.
+ */
+export async function connectDistribution(context: ProviderContext): Promise<ProviderSession> {
+  const address = v2AddressOf(context.registry, context.insecure ?? false);
+  const credentials = credentialsOf(context.credential, address.registryHost);
+  const client = new RegistryClient({
+    registry: address.address,
+    credentials,
+    insecure: address.insecure,
+    ca: context.caCert?.trim() || undefined,
+  });
+  try {
+    await client.login();
+  } catch (err) {
+    await client.close();
+    if (err instanceof AuthError && credentials.kind === "anonymous") {
+      throw new AuthError(
+        { registry: address.registryHost },
+        "the registry requires authentication; give the specification a credential of type basic",
+        { status: err.status, cause: err },
+      );
+    }
+    throw err;
+  }
+  return new DockerV2Session(
+    client,
+    address,
+    platformOf(context.spec.os),
+    exactRepositories(context.spec.repository, address.dockerHub),
+  );
+}
+
 export const dockerV2Provider: RegistryProvider = {
   type: "2",
   credentialTypes: ["basic"],
 
+  /** Prisma clients configure GitHub Container Registry as type `2`; its packages API lists it. */
   async connect(context: ProviderContext): Promise<ProviderSession> {
     const address = v2AddressOf(context.registry, context.insecure ?? false);
-    const credentials = credentialsOf(context.credential, address.registryHost);
-    const client = new RegistryClient({
-      registry: address.address,
-      credentials,
-      insecure: address.insecure,
-      ca: context.caCert?.trim() || undefined,
-    });
-    try {
-      await client.login();
-    } catch (err) {
-      await client.close();
-      if (err instanceof AuthError && credentials.kind === "anonymous") {
-        throw new AuthError(
-          { registry: address.registryHost },
-          "the registry requires authentication; give the specification a credential of type basic",
-          { status: err.status, cause: err },
-        );
-      }
-      throw err;
-    }
-    return new DockerV2Session(
-      client,
-      address,
-      platformOf(context.spec.os),
-      exactRepositories(context.spec.repository, address.dockerHub),
-    );
+    if (address.registryHost === GHCR) return ghcrProvider.connect(context);
+    return connectDistribution(context);
   },
 };

@@ -40,7 +40,7 @@ import {
 } from "../errors.js";
 import { nextLink } from "../link-header.js";
 import { header } from "../transport.js";
-import { dockerV2Provider, exactRepositories, v2AddressOf } from "./docker-v2.js";
+import { connectDistribution, exactRepositories, v2AddressOf } from "./docker-v2.js";
 import { serviceEndpoint } from "./endpoints.js";
 import type {
   DiscoveredTag,
@@ -388,7 +388,7 @@ export const ghcrProvider: RegistryProvider = {
           "GitHub lists packages only to a token: give a credential (a personal access token with read:packages), or name public repositories exactly in `repository`",
         );
       }
-      return new PublicGhcrSession(await dockerV2Provider.connect({ ...context, registry }), names);
+      return new PublicGhcrSession(await connectDistribution({ ...context, registry }), names);
     }
     const token = tokenOf(credential, where);
     const named = namedOwner(context);
