@@ -11,6 +11,7 @@
  * come from the simulation's own records of push times, never from shipshape's tag selection.
  */
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -24,6 +25,8 @@ import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/
 import { sharedMirrorDatabase } from "./harness/shipshape-cli.js";
 import { startArtifactorySim } from "./harness/sim/artifactory.js";
 import { startBluemixSim } from "./harness/sim/bluemix.js";
+import { startGcrSim } from "./harness/sim/gcr.js";
+import { startGhcrSim } from "./harness/sim/ghcr.js";
 import { startGitlabSim } from "./harness/sim/gitlab.js";
 import { startHarborSim } from "./harness/sim/harbor.js";
 import { startNexusSim } from "./harness/sim/nexus.js";
@@ -214,6 +217,70 @@ const products: Record<string, (ctx: Context, team: string) => Promise<RegistryU
       env: { SHIPSHAPE_IBMCLOUD_IAM_URL: sim.iamUrl },
       host: sim.host,
       tags: sim.images.map((i) => ({ repository: i.repository, tag: i.tag, time: i.created.getTime() })),
+      stop: () => sim.stop(),
+    };
+  },
+
+  /** Artifact Registry: one Docker repository of one project, listed through the REST API. */
+  async gcr(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [`acme-console/containers/${n}`, n])));
+    const key = generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    });
+    const email = "scanner@acme-console.iam.gserviceaccount.com";
+    const sim = await startGcrSim({
+      storageDir: view.dir,
+      projects: ["acme-console"],
+      locations: ["us-central1"],
+      serviceAccounts: { [email]: { publicKey: key.publicKey, projects: ["acme-console"] } },
+      repositories: [
+        { project: "acme-console", location: "us-central1", repository: "containers", servedHere: true },
+      ],
+      maxPageSize: 2,
+    });
+    const serviceAccountKey = {
+      type: "service_account",
+      project_id: "acme-console",
+      private_key_id: "0123456789abcdef",
+      private_key: key.privateKey,
+      client_email: email,
+      token_uri: sim.tokenUri,
+    };
+    return {
+      version: "gcr",
+      spec: { registry: sim.registryUrl, repository: `acme-console/containers/${team}/*` },
+      credential: { type: "gcp", secret: { plain: JSON.stringify(serviceAccountKey) } },
+      env: { SHIPSHAPE_ARTIFACTREGISTRY_URL: sim.apiUrl },
+      host: sim.registryHost,
+      tags: sim.images.map((i) => ({ repository: i.repository, tag: i.tag, time: i.uploadedAt.getTime() })),
+      stop: () => sim.stop(),
+    };
+  },
+
+  /** GitHub Container Registry: an organization's container packages through the GitHub REST API. */
+  async ghcr(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [`octo-console/${n}`, n])));
+    const token = "ghp_console000000000000000000000000000";
+    const sim = await startGhcrSim({
+      storageDir: view.dir,
+      accounts: { "Octo-Console": "Organization", octocat: "User" },
+      publicRepositories: [],
+      tokens: { [token]: { login: "octocat", scopes: ["read:packages"], memberOf: ["Octo-Console"] } },
+      maxPerPage: 2,
+    });
+    return {
+      version: "ghcr",
+      spec: { registry: sim.registryUrl, repository: `octo-console/${team}/*` },
+      credential: { type: "githubToken", apiToken: { plain: token } },
+      env: { SHIPSHAPE_GITHUB_API_URL: sim.apiUrl },
+      host: new URL(sim.registryUrl).host,
+      tags: sim.versions.flatMap((v) =>
+        v.tags.map((tag) => ({ repository: v.repository, tag, time: v.createdAt.getTime() })),
+      ),
       stop: () => sim.stop(),
     };
   },
