@@ -21,6 +21,7 @@ import type { Credentials } from "../auth.js";
 import { RegistryClient } from "../client.js";
 import { AuthError, NotFoundError, RegistryError, UnsupportedError } from "../errors.js";
 import { isDockerHub, isValidRepository, parseRegistryAddress } from "../reference.js";
+import { dockerHubProvider } from "./dockerhub.js";
 import { ghcrProvider } from "./ghcr.js";
 import type {
   DiscoveredTag,
@@ -219,9 +220,13 @@ export const dockerV2Provider: RegistryProvider = {
   type: "2",
   credentialTypes: ["basic"],
 
-  /** Prisma clients configure GitHub Container Registry as type `2`; its packages API lists it. */
+  /**
+   * Prisma clients configure Docker Hub (registry "") and GitHub Container Registry as type `2`;
+   * their own APIs list them.
+   */
   async connect(context: ProviderContext): Promise<ProviderSession> {
     const address = v2AddressOf(context.registry, context.insecure ?? false);
+    if (address.dockerHub) return dockerHubProvider.connect(context);
     if (address.registryHost === GHCR) return ghcrProvider.connect(context);
     return connectDistribution(context);
   },
