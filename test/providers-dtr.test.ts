@@ -25,6 +25,7 @@ import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
 import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
 import { type DtrSim, startDtrSim } from "./harness/sim/dtr.js";
+import { startHarborSim } from "./harness/sim/harbor.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
 
 const USER = "scanner";
@@ -55,6 +56,7 @@ const VISIBLE = Object.keys(NAMES)
   .filter((n) => !n.startsWith("secret/"))
   .sort();
 
+let storageDir: string;
 let seed: SeedContents;
 let view: StorageView;
 let sim: DtrSim;
@@ -62,7 +64,7 @@ const sessions: ProviderSession[] = [];
 
 before(
   async () => {
-    const storageDir = await ensureSeededStorage();
+    storageDir = await ensureSeededStorage();
     seed = await seedContents();
     view = await createStorageView(storageDir, NAMES);
     sim = await startDtrSim({
@@ -399,5 +401,57 @@ describe("dtr provider", { timeout: 300_000 }, () => {
     } finally {
       sim.failNext(page, 0);
     }
+  });
+
+  test("an MSR 4 registry (Harbor: no /api/v0, /api/v2.0/systeminfo answers) goes to the Harbor provider", async () => {
+    const harborNames = { "platform/node-app": "node-app", "platform/alpine": "alpine" };
+    const harborView = await createStorageView(storageDir, harborNames);
+    const harbor = await startHarborSim({
+      storageDir: harborView.dir,
+      accounts: { [USER]: { password: PASSWORD, projects: { platform: ["list", "pull"] } } },
+    });
+    try {
+      const session = await dtrProvider.connect({
+        registry: harbor.url,
+        insecure: true,
+        credential: credentialOf("dtr", USER, PASSWORD),
+        spec: {},
+      });
+      try {
+        assert.deepEqual(await session.listRepositories(), ["platform/alpine", "platform/node-app"]);
+        const expected = harbor.tags
+          .filter((t) => t.repository === "platform/alpine")
+          .map((t) => ({ tag: t.tag, digest: t.digest, pushedAt: t.pushedAt }))
+          .sort(byTag);
+        assert.deepEqual(await session.listTags("platform/alpine", { withTimes: true }), expected);
+        const manifest = await session.client.getManifest("platform/node-app", "1.0");
+        assert.equal(manifest.digest, seededDigest("platform/node-app", "1.0"));
+      } finally {
+        await session.close();
+      }
+      const probes = harbor.requests.filter(
+        (r) => r.path === "/api/v0/repositories" || r.path === "/api/v2.0/systeminfo",
+      );
+      assert.deepEqual(
+        probes.map((r) => [r.path, r.status]),
+        [
+          ["/api/v0/repositories", 404],
+          ["/api/v2.0/systeminfo", 200],
+        ],
+      );
+    } finally {
+      await harbor.stop();
+      await harborView.remove();
+    }
+  });
+
+  test("a 404 for /api/v0 from something that is not Harbor either is a NotFoundError", async () => {
+    sim.failNext({ status: 404, body: '{"errors":[{"code":"NOT_FOUND","message":"Not found."}]}' }, 1);
+    await rejectsWith(
+      connect({ credential: withPassword() }),
+      NotFoundError,
+      /checking access: not found \(HTTP 404 NOT_FOUND: Not found\.\)/,
+    );
+    assert.equal(sim.requests.at(-1)?.path, "/api/v2.0/systeminfo");
   });
 });

@@ -22,6 +22,8 @@
  *   digest, createdAt, updatedAt, manifest:{digest, ...}}`. The push time is `updatedAt` (the last
  *   push to the tag, which moves it), else `createdAt`.
  * - Errors: DTR's `{"errors":[{"code","message","detail"}]}` is quoted in every error.
+ * - MSR 4 is built on Harbor: a registry without `/api/v0` whose `/api/v2.0/systeminfo` answers is
+ *   handed to the Harbor provider (registries.md 2.8) with the same credentials, as a basic one.
  */
 import { basicHeader, type Credentials } from "../auth.js";
 import { RegistryClient } from "../client.js";
@@ -38,6 +40,7 @@ import {
 import { parseRegistryAddress } from "../reference.js";
 import { header } from "../transport.js";
 import { v2AddressOf } from "./docker-v2.js";
+import { harborProvider } from "./harbor.js";
 import type {
   DiscoveredTag,
   ProviderContext,
@@ -272,6 +275,22 @@ class DtrSession implements ProviderSession {
   }
 }
 
+/**
+ * MSR 4 is Harbor (https://docs.mirantis.com/msr/4.0/migration: a new code base, deployed from the
+ * Harbor Helm chart): no `/api/v0`, but Harbor's `/api/v2.0/systeminfo`, which answers anonymous
+ * callers too.
+ */
+async function isHarbor(api: RestApi): Promise<boolean> {
+  const res = await api.get("../v2.0/systeminfo");
+  if (res.status !== 200) return false;
+  try {
+    const info = JSON.parse(res.text) as { harbor_version?: unknown; auth_mode?: unknown } | null;
+    return typeof info?.harbor_version === "string" || typeof info?.auth_mode === "string";
+  } catch {
+    return false;
+  }
+}
+
 export const dtrProvider: RegistryProvider = {
   type: "dtr",
   credentialTypes: CREDENTIAL_TYPES,
@@ -301,27 +320,37 @@ export const dtrProvider: RegistryProvider = {
     const username = credentials.kind === "basic" ? credentials.username : undefined;
     const namespace = context.namespace?.trim() || undefined;
     const session = new DtrSession(client, address.registryHost, api, username, namespace);
+    let harbor = false;
     try {
       const check = await api.get(
         namespace ? `repositories/${encodeURIComponent(namespace)}?pageSize=1` : "repositories?pageSize=1",
       );
-      if (check.status !== 200) {
+      harbor = check.status === 404 && (await isHarbor(api));
+      if (!harbor && check.status !== 200) {
         throw session.failure(
           check,
           namespace ? `checking access to namespace "${namespace}"` : "checking access",
         );
       }
-      await client.login().catch((err: unknown) => {
-        if (!(err instanceof AuthError)) throw err;
-        throw new AuthError(
-          ctx,
-          `checking access to /v2/: DTR's token service (/auth/token) rejected ${username === undefined ? "anonymous access" : `user "${username}"`}`,
-          { status: err.status, cause: err },
-        );
-      });
+      if (!harbor) {
+        await client.login().catch((err: unknown) => {
+          if (!(err instanceof AuthError)) throw err;
+          throw new AuthError(
+            ctx,
+            `checking access to /v2/: DTR's token service (/auth/token) rejected ${username === undefined ? "anonymous access" : `user "${username}"`}`,
+            { status: err.status, cause: err },
+          );
+        });
+      }
     } catch (err) {
       await session.close();
       throw err;
+    }
+    if (harbor) {
+      await session.close();
+      // Harbor takes the same username and password (or robot secret) as a basic credential.
+      const credential = context.credential && { ...context.credential, type: "basic" as const };
+      return harborProvider.connect({ ...context, credential });
     }
     return session;
   },
