@@ -50,7 +50,7 @@ import type {
 } from "./provider.js";
 import { type ApiResponse, RestApi } from "./rest.js";
 
-/** The page size asked for; DTR's API reference gives no larger maximum for these lists. */
+/** The page size Harbor's DTR adapter asks for too; DTR's maximum is not in the material available. */
 const PAGE_SIZE = 100;
 const MAX_PAGES = 100_000;
 const CREDENTIAL_TYPES = ["basic", "dtr"] as const;
