@@ -25,6 +25,7 @@ import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/
 import { sharedMirrorDatabase } from "./harness/shipshape-cli.js";
 import { startArtifactorySim } from "./harness/sim/artifactory.js";
 import { startBluemixSim } from "./harness/sim/bluemix.js";
+import { startDtrSim } from "./harness/sim/dtr.js";
 import { startGcrSim } from "./harness/sim/gcr.js";
 import { startGhcrSim } from "./harness/sim/ghcr.js";
 import { startGitlabSim } from "./harness/sim/gitlab.js";
@@ -281,6 +282,25 @@ const products: Record<string, (ctx: Context, team: string) => Promise<RegistryU
       tags: sim.versions.flatMap((v) =>
         v.tags.map((tag) => ({ repository: v.repository, tag, time: v.createdAt.getTime() })),
       ),
+      stop: () => sim.stop(),
+    };
+  },
+
+  /** Mirantis Secure Registry / DTR 2.x: the /api/v0 repositories and tags, an access token. */
+  async dtr(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [n, n])));
+    const sim = await startDtrSim({
+      storageDir: view.dir,
+      maxPageSize: 2,
+      accounts: { scanner: { password: "dtr-password", accessTokens: ["dtr-access-token"], reads: [team] } },
+    });
+    return {
+      version: "dtr",
+      spec: { registry: sim.url, repository: `${team}/*` },
+      credential: { type: "dtr", accountID: "scanner", secret: { plain: "dtr-access-token" } },
+      host: sim.host,
+      tags: sim.tags.map((t) => ({ repository: t.repository, tag: t.tag, time: t.updatedAt.getTime() })),
       stop: () => sim.stop(),
     };
   },

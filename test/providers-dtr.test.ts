@@ -21,6 +21,7 @@ import {
   UnsupportedError,
 } from "../src/registry/errors.js";
 import { dtrProvider } from "../src/registry/providers/dtr.js";
+import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
 import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
@@ -145,7 +146,7 @@ async function rejectsWith(
 
 describe("dtr provider", { timeout: 300_000 }, () => {
   test("is the provider of type dtr and takes basic and dtr credentials", () => {
-    assert.equal(dtrProvider.type, "dtr");
+    assert.equal(providerFor("dtr"), dtrProvider);
     assert.deepEqual(dtrProvider.credentialTypes, ["basic", "dtr"]);
   });
 

@@ -5,6 +5,7 @@
  */
 import { bluemixProvider } from "./bluemix.js";
 import { dockerV2Provider } from "./docker-v2.js";
+import { dtrProvider } from "./dtr.js";
 import { gcrProvider } from "./gcr.js";
 import { ghcrProvider } from "./ghcr.js";
 import { gitlabProvider } from "./gitlab.js";
@@ -22,6 +23,7 @@ export const providers: readonly RegistryProvider[] = [
   bluemixProvider,
   ghcrProvider,
   gcrProvider,
+  dtrProvider,
 ];
 
 const byType = new Map<string, RegistryProvider>(providers.map((provider) => [provider.type, provider]));
