@@ -336,7 +336,7 @@ describe("aws provider", () => {
       credential: () => credential(KEYS.stranger, { roleArn: ROLE_ARN }),
       error: PermissionError,
       message:
-        /role arn:aws:iam::123456789012:role\/scanner-role .* is not allowed \(AccessDenied: User: arn:aws:iam::123456789012:user\/stranger is not authorized to perform: sts:AssumeRole/,
+        /role arn:aws:iam::123456789012:role\/scanner-role .* is not allowed \(AccessDenied: User: arn:aws:iam::123456789012:user\/stranger is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role\/scanner-role\); the role's trust policy/,
     },
     {
       name: "a principal without ecr:GetAuthorizationToken is a permission error at connect",
@@ -409,8 +409,8 @@ describe("aws provider", () => {
         RateLimitedError,
         /Amazon ECR throttled the requests \(ThrottlingException: Rate exceeded\)/,
       );
-      // The SDK's standard retry mode: three attempts.
-      assert.equal(ecrRequestsSince(start).filter((r) => r.error === "ThrottlingException").length, 3);
+      // The SDK's standard retry mode with the project's five attempts.
+      assert.equal(ecrRequestsSince(start).filter((r) => r.error === "ThrottlingException").length, 5);
     } finally {
       sim.failNext("ThrottlingException", 0);
     }
@@ -441,7 +441,11 @@ describe("aws provider", () => {
   test("a malformed JSON answer is a ProtocolError", async () => {
     const session = await connect();
     sim.failNext("malformed", 1);
-    await rejectsWith(session.listRepositories(), ProtocolError, /listing the repositories/);
+    await rejectsWith(
+      session.listRepositories(),
+      ProtocolError,
+      /listing the repositories of registry 123456789012: Amazon ECR's answer could not be read \(SyntaxError: [^\n]*\)$/,
+    );
   });
 
   test("a revoked authorization token is obtained anew after the registry's 401", async () => {

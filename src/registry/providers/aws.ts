@@ -25,7 +25,7 @@
  * - Repositories: every DescribeRepositories page (the scan applies the `repository` pattern). Tags:
  *   every DescribeImages page with `tagStatus` TAGGED, one tag per entry of `imageTags` with the
  *   image's digest and `imagePushedAt` (it belongs to the digest: every tag of an image shares it);
- *   untagged and archived images are left out.
+ *   untagged images are left out (archived ones, which cannot be pulled, ECR leaves out by default).
  * - Endpoints: `SHIPSHAPE_AWS_ECR_URL` and `SHIPSHAPE_AWS_STS_URL` move the ECR API and STS (the
  *   tests' simulation); otherwise the SDK's own endpoint resolution applies, including its
  *   `AWS_ENDPOINT_URL_ECR` / `AWS_ENDPOINT_URL_STS`.
@@ -44,6 +44,7 @@ import {
 } from "@aws-sdk/client-ecr";
 import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { StaticCredentials } from "../auth.js";
+import { defaultRetryPolicy } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
@@ -134,7 +135,11 @@ function awsCredentialsOf(
     provider: fromTemporaryCredentials({
       masterCredentials: base,
       params: { RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME },
-      clientConfig: { region: sts.region, ...(sts.endpoint ? { endpoint: sts.endpoint } : {}) },
+      clientConfig: {
+        region: sts.region,
+        maxAttempts: defaultRetryPolicy.maxAttempts,
+        ...(sts.endpoint ? { endpoint: sts.endpoint } : {}),
+      },
     }),
     describe: `role ${roleArn} (assumed with ${describe})`,
   };
@@ -145,7 +150,6 @@ interface AwsFailure {
   code?: string;
   message?: string;
   $metadata?: { httpStatusCode?: number };
-  $response?: unknown;
 }
 
 const AUTH_CODES = new Set([
@@ -159,7 +163,6 @@ const AUTH_CODES = new Set([
   "ExpiredTokenException",
   "CredentialsProviderError",
 ]);
-const PERMISSION_CODES = new Set(["AccessDenied", "AccessDeniedException"]);
 const THROTTLING_CODES = new Set([
   "ThrottlingException",
   "Throttling",
@@ -173,13 +176,21 @@ const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_A
 function awsFailure(err: unknown, what: string, ctx: RegistryErrorContext, who: string): RegistryError {
   const failure = (err ?? {}) as AwsFailure;
   const name = failure.name ?? "Error";
-  const message = failure.message ?? String(err);
+  // The SDK appends a multi-line hint on reading failures; the first line says what went wrong.
+  const message = (failure.message ?? String(err)).split("\n")[0]?.trim() ?? "";
   const status = failure.$metadata?.httpStatusCode;
   const answer = `${name}: ${message}`;
   const opts = { cause: err, ...(status === undefined ? {} : { status }) };
   if (AUTH_CODES.has(name))
     return new AuthError(ctx, `${what}: AWS refused the credentials of ${who} (${answer})`, opts);
-  if (PERMISSION_CODES.has(name))
+  // STS says AccessDenied, ECR AccessDeniedException.
+  if (name === "AccessDenied")
+    return new PermissionError(
+      ctx,
+      `${what}: ${who} is not allowed (${answer}); the role's trust policy must name the caller, who needs sts:AssumeRole on it`,
+      opts,
+    );
+  if (name === "AccessDeniedException")
     return new PermissionError(
       ctx,
       `${what}: ${who} is not allowed (${answer}); the AmazonEC2ContainerRegistryReadOnly policy grants what a scan needs`,
@@ -201,7 +212,7 @@ function awsFailure(err: unknown, what: string, ctx: RegistryErrorContext, who: 
     );
   if (NETWORK_CODES.has(failure.code ?? "") || name === "TimeoutError")
     return new NetworkError(ctx, `${what}: AWS is unreachable (${answer})`, { cause: err });
-  if (status === undefined && failure.$response !== undefined)
+  if (name === "SyntaxError" || /deserialization error/i.test(failure.message ?? ""))
     return new ProtocolError(ctx, `${what}: ${PRODUCT}'s answer could not be read (${answer})`, opts);
   return new ProtocolError(ctx, `${what}: ${PRODUCT} answered ${answer}`, opts);
 }
@@ -274,8 +285,6 @@ class EcrSession implements ProviderSession {
       for await (const page of pages) {
         if (++count > MAX_PAGES) throw new ProtocolError(ctx, `${what}: more than ${MAX_PAGES} pages`);
         for (const image of page.imageDetails ?? []) {
-          // Archived images cannot be pulled until restored (registries.md 2.3).
-          if (image.imageStatus !== undefined && image.imageStatus !== "ACTIVE") continue;
           for (const tag of image.imageTags ?? []) {
             tags.push({
               tag,
@@ -321,6 +330,8 @@ export const awsProvider: RegistryProvider = {
     });
     const ecr = new ECRClient({
       region,
+      // The SDK's own backoff (longer for throttling), as many attempts as the registry transport makes.
+      maxAttempts: defaultRetryPolicy.maxAttempts,
       credentials: provider,
       ...(ecrEndpoint ? { endpoint: ecrEndpoint } : {}),
       ...(host?.fips ? { useFipsEndpoint: true } : {}),
