@@ -508,6 +508,25 @@ describe("dockerhub provider", { timeout: 300_000 }, () => {
     assert.equal(sim.accessTokensIssued, issued + 1);
   });
 
+  test("a short-lived access token is renewed ahead of its expiry, before any 401", async () => {
+    sim.accessTokenLifetimeSeconds = 4;
+    try {
+      const session = await connect("acme/*", basic(PAT_USER, PAT));
+      const issued = sim.accessTokensIssued;
+      const unauthorized = sim.apiRequests.filter((r) => r.status === 401).length;
+      // Renewal is due at three quarters of the lifetime, 3 s at most after the sign-in.
+      await new Promise((resolve) => setTimeout(resolve, 3_200));
+      assert.deepEqual(
+        await session.listTags("acme/private-app", { withTimes: true }),
+        expectedTags("acme/private-app"),
+      );
+      assert.equal(sim.accessTokensIssued, issued + 1);
+      assert.equal(sim.apiRequests.filter((r) => r.status === 401).length, unauthorized);
+    } finally {
+      sim.accessTokenLifetimeSeconds = 600;
+    }
+  });
+
   test("an unknown repository of a listed namespace is a NotFoundError", async () => {
     const session = await connect("acme/*");
     await assert.rejects(session.listTags("acme/missing", { withTimes: true }), NotFoundError);

@@ -54,8 +54,6 @@ export interface DockerHubSimOptions {
   legacyTags?: string[];
   /** Pulls (manifest GETs) per window; default 100 per 21600 s (six hours). */
   pullLimit?: { limit: number; windowSeconds: number };
-  /** Lifetime of API access tokens; Docker documents 10 minutes. */
-  accessTokenLifetimeSeconds?: number;
 }
 
 export interface DockerHubSimTag {
@@ -93,6 +91,8 @@ export interface DockerHubSim {
   readonly pulls: number;
   /** API access tokens issued so far. */
   readonly accessTokensIssued: number;
+  /** Lifetime of the API access tokens issued from now on; Docker documents 10 minutes. */
+  accessTokenLifetimeSeconds: number;
   /** Answers the next `count` API requests (sign-in included) with the fault, replacing those pending. */
   failNext(fault: DockerHubFault, count: number): void;
   /** Makes every API access token issued so far invalid. */
@@ -174,7 +174,7 @@ export async function startDockerHubSim(options: DockerHubSimOptions): Promise<D
   const privateRepositories = new Set(options.privateRepositories ?? []);
   const legacy = new Set(options.legacyTags ?? []);
   const pullLimit = options.pullLimit ?? { limit: 100, windowSeconds: 21_600 };
-  const tokenLifetime = options.accessTokenLifetimeSeconds ?? 600;
+  let tokenLifetime = 600;
 
   const tags: DockerHubSimTag[] = [];
   const images = new Map<string, unknown[]>();
@@ -462,6 +462,12 @@ export async function startDockerHubSim(options: DockerHubSimOptions): Promise<D
     },
     get accessTokensIssued() {
       return accessTokensIssued;
+    },
+    get accessTokenLifetimeSeconds() {
+      return tokenLifetime;
+    },
+    set accessTokenLifetimeSeconds(seconds: number) {
+      tokenLifetime = seconds;
     },
     failNext(fault, count) {
       faults.splice(0, faults.length, ...Array.from({ length: count }, () => fault));
