@@ -310,6 +310,39 @@ describe("coreos (Quay) provider", { timeout: 300_000 }, () => {
     assert.equal(digestOf(manifest.bytes), seededDigest("team-01/service-02", "v2"));
   });
 
+  test("without namespace, the namespaces a repository pattern names literally are listed through the API", async () => {
+    const cases: { repository: string; namespaces: string[] }[] = [
+      { repository: "team-01/*", namespaces: ["team-01"] },
+      { repository: "Team-01/service-01, acme/*, -acme/many-tags", namespaces: ["team-01", "acme"] },
+      // The namespace is left open: the catalog lists what the token's user may read.
+      { repository: "*/service-01", namespaces: [] },
+      { repository: "acme/*,t*m-01/*", namespaces: [] },
+    ];
+    for (const { repository, namespaces } of cases) {
+      const apiBefore = apiRequests(/^\/api\/v1\/repository\?/).length;
+      const catalogBefore = sim.requests.filter((r) => r.path === "/v2/_catalog").length;
+      const session = await connect(apiToken(OAUTH), { repository });
+      const listed = await session.listRepositories();
+      const pages = apiRequests(/^\/api\/v1\/repository\?/).slice(apiBefore);
+      assert.deepEqual(
+        [...new Set(pages.map((r) => new URL(r.url, sim.url).searchParams.get("namespace")))],
+        namespaces,
+        repository,
+      );
+      const catalogPages = sim.requests.filter((r) => r.path === "/v2/_catalog").length - catalogBefore;
+      assert.equal(catalogPages > 0, namespaces.length === 0, repository);
+      // Otherwise the catalog: every repository alice may read (the public catalog is off).
+      const catalogued = Object.keys(names)
+        .filter((n) => !n.startsWith("public/"))
+        .sort();
+      const expected =
+        namespaces.length === 0
+          ? catalogued
+          : catalogued.filter((n) => namespaces.includes(n.split("/")[0] ?? ""));
+      assert.deepEqual(listed, expected, repository);
+    }
+  });
+
   test("an OAuth token without a namespace lists what its user may read from /v2/_catalog", async () => {
     const session = await connect(apiToken(OAUTH_BOB));
     assert.deepEqual(await session.listRepositories(), [
@@ -365,7 +398,9 @@ describe("coreos (Quay) provider", { timeout: 300_000 }, () => {
   test("anonymous access without a namespace: exact repository names, else a clear refusal", async () => {
     const named = await connect(undefined, { repository: "public/node-app" });
     assert.deepEqual(await named.listRepositories(), ["public/node-app"]);
-    const unnamed = await connect(undefined, { repository: "public/*" });
+    const patterned = await connect(undefined, { repository: "public/*" });
+    assert.deepEqual(await patterned.listRepositories(), ["public/node-app"]);
+    const unnamed = await connect(undefined, { repository: "*node-app" });
     await assert.rejects(
       unnamed.listRepositories(),
       (e: unknown) =>

@@ -2,11 +2,13 @@
  * Registry type `coreos` (spec section 8; registries.md 2.9): Quay (quay.io, Red Hat Quay, Project
  * Quay).
  *
- * Follows Quay's API (https://docs.quay.io/api/, and its implementation in quay/quay:
+ * Follows Quay's API (https://docs.quay.io/api/ and the Red Hat Quay API guide,
+ * https://docs.redhat.com/en/documentation/red_hat_quay/3/html/red_hat_quay_api_guide/, chapter
+ * "OAuth 2 access tokens" and "Using the API"; its implementation in quay/quay:
  * endpoints/api/repository.py `listRepos`, endpoints/api/tag.py `listRepoTags`, endpoints/api/
- * __init__.py `page_support`, endpoints/exception.py for error bodies, endpoints/v2/__init__.py and
- * catalog.py for the registry's `/v2/_catalog`) and Quay's registry login
- * (https://docs.quay.io/glossary/robot-accounts.html, https://docs.quay.io/glossary/access-token.html).
+ * __init__.py `page_support` and `process_oauth`, endpoints/exception.py for error bodies,
+ * endpoints/v2/catalog.py for the registry's `/v2/_catalog`) and Quay's registry login (robot
+ * accounts https://docs.quay.io/glossary/robot-accounts.html; `$oauthtoken`, auth/credential_consts.py).
  *
  * - `registry`: "" or "quay.io" for quay.io, else a Quay host or URL ("http://" = plain HTTP, so
  *   insecure). The REST API is `/api/v1/` on the same origin; a `caCert` is trusted for both.
@@ -22,9 +24,9 @@
  *   * none: public repositories; the REST API answers anonymous callers about them.
  *   Every credential is checked at connect the way `docker login` does (Quay's `/v2/auth`).
  * - Repositories through the API: `GET /api/v1/repository?namespace=<ns>&public=true` per namespace
- *   of the specification's `namespace` (comma-separated names allowed), following the body's
- *   `next_page` token. Quay cannot tell a missing namespace from one the caller sees nothing of (both
- *   list empty), so an empty namespace is a NotFoundError that says both. Without `namespace` the
+ *   of the specification's `namespace` (comma-separated names allowed), or else per namespace its
+ *   `repository` pattern names literally (`acme/*`), following the body's `next_page` token. Quay cannot tell a missing namespace from one the caller sees nothing of (both
+ *   list empty), so an empty namespace is a NotFoundError that says both. Without either the
  *   `/v2/_catalog` lists what the credential may read (and a `repository` of exact names stands in
  *   where the catalog is closed, e.g. to anonymous callers).
  * - Tags through the API: `GET /api/v1/repository/<ns>/<repo>/tag/?onlyActiveTags=true&limit=100&page=N`
@@ -325,16 +327,28 @@ class QuaySession implements ProviderSession {
   }
 }
 
-/** The namespaces of the specification's `namespace`: one name or several, comma-separated. */
-function namespacesOf(namespace: string | undefined): string[] {
-  return [
-    ...new Set(
-      (namespace ?? "")
-        .split(",")
-        .map((name) => name.trim())
-        .filter((name) => name !== ""),
-    ),
-  ];
+const listOf = (text: string) =>
+  text
+    .split(",")
+    .map((element) => element.trim())
+    .filter((element) => element !== "");
+
+/**
+ * The namespaces to list: the specification's `namespace` (one name or several, comma-separated),
+ * else the namespaces a `repository` pattern names literally (`acme/*`, `acme/app,team/*`). None when
+ * a pattern element leaves the namespace open (`*`, `*app`, `t*m/app`): then the catalog decides.
+ */
+function namespacesOf(namespace: string | undefined, repositoryPattern: unknown): string[] {
+  const given = listOf(namespace ?? "");
+  if (given.length > 0) return [...new Set(given)];
+  if (typeof repositoryPattern !== "string") return [];
+  const includes = listOf(repositoryPattern).filter((element) => !element.startsWith("-"));
+  const named = includes.map((element) => {
+    const slash = element.indexOf("/");
+    const owner = slash > 0 ? element.slice(0, slash) : "";
+    return owner.includes("*") ? "" : owner.toLowerCase();
+  });
+  return named.length > 0 && named.every((owner) => owner !== "") ? [...new Set(named)] : [];
 }
 
 export const coreosProvider: RegistryProvider = {
@@ -397,7 +411,7 @@ export const coreosProvider: RegistryProvider = {
       registrySession,
       api,
       identity,
-      namespacesOf(context.namespace),
+      namespacesOf(context.namespace, context.spec.repository),
       exactRepositories(context.spec.repository, false),
     );
   },
