@@ -353,6 +353,41 @@ describe("dockerhub provider", { timeout: 300_000 }, () => {
     assert.equal(image.indexDigest, want);
   });
 
+  test("with the pull budget spent, discovery still works and a pull is a RateLimitedError", async () => {
+    const spent = await startDockerHubSim({
+      storageDir: view.dir,
+      accounts: {},
+      legacyTags: [LEGACY_TAG],
+      pullLimit: { limit: 0, windowSeconds: 1 },
+    });
+    process.env.SHIPSHAPE_DOCKERHUB_API_URL = spent.apiUrl;
+    process.env.SHIPSHAPE_DOCKERHUB_REGISTRY_URL = spent.registryUrl;
+    try {
+      const session = await connect("library/alpine");
+      // The legacy tag's digest comes from a HEAD, which the pull limit does not count.
+      assert.deepEqual(
+        (await session.listTags("library/alpine", { withTimes: true })).map(({ tag, digest }) => ({
+          tag,
+          digest,
+        })),
+        expectedTags("library/alpine").map(({ tag, digest }) => ({ tag, digest })),
+      );
+      await assert.rejects(session.client.getManifest("library/alpine", "3.20.3"), (e: unknown) => {
+        assert.ok(e instanceof RateLimitedError, String(e));
+        assert.match(e.message, /HTTP 429 \(TOOMANYREQUESTS: You have reached your pull rate limit\./);
+        return true;
+      });
+      const gets = spent.registryRequests.filter((r) => r.method === "GET" && /\/manifests\//.test(r.path));
+      // The transport's retries, every one refused.
+      assert.ok(gets.length > 1 && gets.every((r) => r.status === 429));
+      assert.equal(spent.pulls, 0);
+    } finally {
+      process.env.SHIPSHAPE_DOCKERHUB_API_URL = sim.apiUrl;
+      process.env.SHIPSHAPE_DOCKERHUB_REGISTRY_URL = sim.registryUrl;
+      await spent.stop();
+    }
+  });
+
   test("a private repository without a login: the API answers 404, the registry 401", async () => {
     const session = await connect("acme/private-app");
     assert.deepEqual(await session.listRepositories(), ["acme/private-app"]);
