@@ -357,7 +357,7 @@ describe("coreos (Quay) provider", { timeout: 300_000 }, () => {
   test("a robot account uses the registry only: the filtered catalog over Link pages, tags dated by build time", async () => {
     const apiBefore = sim.requests.filter((r) => r.path.startsWith("/api/")).length;
     const catalogBefore = sim.requests.filter((r) => r.path === "/v2/_catalog").length;
-    const session = await connect(basic(ROBOT, ROBOT_TOKEN), { namespace: "acme" });
+    const session = await connect(basic(ROBOT, ROBOT_TOKEN));
     assert.deepEqual(await session.listRepositories(), [
       "acme/alpine",
       "acme/alpine-multi",
@@ -379,6 +379,9 @@ describe("coreos (Quay) provider", { timeout: 300_000 }, () => {
       }
       assert.deepEqual(await session.listTags(repository, { withTimes: true }), expected, repository);
     }
+    // The specification's namespace bounds the catalog.
+    const team01 = await connect(basic(ROBOT, ROBOT_TOKEN), { namespace: "team-01" });
+    assert.deepEqual(await team01.listRepositories(), ["team-01/service-01", "team-01/service-02"]);
     assert.equal(sim.requests.filter((r) => r.path.startsWith("/api/")).length, apiBefore, "no API request");
     const manifest = await session.client.getManifest("acme/debian", "bookworm");
     assert.equal(manifest.digest, seededDigest("acme/debian", "bookworm"));

@@ -19,7 +19,7 @@
  *   * `basic` with a robot account (`namespace+robot` and its token) or a user and password: the
  *     registry only. Quay's API takes OAuth tokens and browser sessions, never Basic credentials
  *     (it would treat the caller as anonymous), so repositories come from `/v2/_catalog` (the
- *     repositories the account may read) and tags from `/v2/<name>/tags/list` dated by their image
+ *     repositories the account may read, kept to the specification's namespaces) and tags from `/v2/<name>/tags/list` dated by their image
  *     config's `created` build time (the Docker Registry v2 provider's behaviour).
  *   * none: public repositories; the REST API answers anonymous callers about them.
  *   Every credential is checked at connect the way `docker login` does (Quay's `/v2/auth`).
@@ -235,7 +235,12 @@ class QuaySession implements ProviderSession {
           "Quay does not list repositories to anonymous callers; give the specification a namespace, name the repositories exactly in `repository`, or give it a credential",
         );
       }
-      return this.registry.listRepositories(signal);
+      const listed = await this.registry.listRepositories(signal);
+      // The catalog spans every namespace the account reads; the specification's namespaces bound it.
+      if (this.namespaces.length === 0) return listed;
+      return listed.filter((name) =>
+        this.namespaces.includes(name.slice(0, name.indexOf("/")).toLowerCase()),
+      );
     }
     const names = new Set<string>();
     for (const namespace of this.namespaces) {
