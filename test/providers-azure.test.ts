@@ -32,6 +32,8 @@ const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const CLIENT = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const SECRET = "sp~secret.0123456789";
 const NO_ROLE_CLIENT = "11111111-2222-4333-8444-555555555555";
+/** A tenant Entra ID knows, but not the registry's: its tokens are refused by the exchange. */
+const OTHER_TENANT = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
 const ADMIN = "shipshapeacr";
 const ADMIN_PASSWORD = "admin-password-0123";
 const SCOPED_TOKEN = "debian-reader";
@@ -123,7 +125,9 @@ before(
           [CLIENT]: { secret: SECRET, grants: everything },
           [NO_ROLE_CLIENT]: { secret: SECRET, grants: nothing },
         },
+        [OTHER_TENANT]: { [CLIENT]: { secret: SECRET, grants: everything } },
       },
+      registryTenants: [TENANT],
       basicUsers: {
         [ADMIN]: { password: ADMIN_PASSWORD, grants: everything },
         [SCOPED_TOKEN]: {
@@ -159,6 +163,7 @@ describe("azure provider", () => {
 
   test("a service principal lists exactly the repositories, tags, digests and lastUpdateTimes, over Link pages", async () => {
     const catalogPages = count("/acr/v1/_catalog", 200);
+    const servicePages = count("/acr/v1/apps/service/_tags", 200);
     const session = await connect(servicePrincipal());
     assert.deepEqual(await session.listRepositories(), ALL_REPOSITORIES);
     // Five repositories at two per page.
@@ -170,7 +175,8 @@ describe("azure provider", () => {
       expectedTags("apps/service").map((t) => t.tag),
       ["v1", "v2", "v3"],
     );
-    assert.ok(count("/acr/v1/apps/service/_tags", 200) >= 2, "three tags take two pages");
+    // Three tags at two per page.
+    assert.equal(count("/acr/v1/apps/service/_tags", 200), servicePages + 2);
   });
 
   test("a tag with readEnabled false is left out; the others keep their times", async () => {
@@ -295,6 +301,14 @@ describe("azure provider", () => {
       credential: () => servicePrincipal({ tenantId: "00000000-1111-4222-8333-444444444444" }),
       error: AuthError,
       message: /Entra ID .*refused service principal .*of tenant 00000000-1111-4222-8333-444444444444/,
+    },
+    {
+      name: "an Entra token of a tenant the registry is not in is refused by the exchange",
+      credential: () => servicePrincipal({ tenantId: OTHER_TENANT }),
+      error: AuthError,
+      message: new RegExp(
+        `exchanging the Entra token of service principal ${CLIENT} of tenant ${OTHER_TENANT} for an ACR refresh token: Azure Container Registry refused the token \\(HTTP 401: UNAUTHORIZED`,
+      ),
     },
     {
       name: "a wrong admin password fails at connect",

@@ -189,7 +189,10 @@ function parseJson(res: ApiResponse, what: string, ctx: RegistryErrorContext): R
 /** How this session proves itself to the registry's token service. */
 type Login =
   | { kind: "basic"; username: string; password: string }
-  | { kind: "refresh-token"; describe: string; refreshToken: ExpiringValue<StaticCredentials> };
+  | { kind: "refresh-token"; describe: string; refreshToken: ExpiringValue<IdentityToken> };
+
+/** ACR refresh tokens are identity tokens to the registry client (the OAuth2 POST form). */
+type IdentityToken = Extract<StaticCredentials, { kind: "identity-token" }>;
 
 /** HTTP to the registry's own endpoints (token service, /acr/v1/): retries, Retry-After, bounded bodies. */
 class AcrHttp {
@@ -265,12 +268,11 @@ class AcrApi {
     let res: ApiResponse;
     if (login.kind === "refresh-token") {
       const send = async () => {
-        const creds = await login.refreshToken.get(signal);
         const form = new URLSearchParams({
           grant_type: "refresh_token",
           service: this.service,
           scope,
-          refresh_token: creds.kind === "identity-token" ? creds.token : "",
+          refresh_token: (await login.refreshToken.get(signal)).token,
         });
         return this.http.request("POST", url, { form, signal }, TOKEN_BODY_BYTES);
       };
@@ -512,7 +514,7 @@ function servicePrincipalLogin(
       );
     }
   });
-  const refreshToken = new ExpiringValue<StaticCredentials>(async (signal) => {
+  const refreshToken = new ExpiringValue<IdentityToken>(async (signal) => {
     const what = `exchanging the Entra token of ${describe} for an ACR refresh token`;
     const exchangeUrl = new URL("oauth2/exchange", http.origin);
     const send = async () =>

@@ -50,6 +50,8 @@ export interface AcrSimOptions {
   tenants: Record<string, Record<string, { secret: string; grants: AcrGrants }>>;
   /** Basic logins on the token service: admin user, repository-scoped tokens. */
   basicUsers: Record<string, { password: string; grants: AcrGrants }>;
+  /** Tenants whose Entra tokens the registry's exchange accepts (default: every tenant above). */
+  registryTenants?: string[];
   /** The most entries a listing page holds (ACR's is 100); smaller to exercise paging. */
   maxPageSize?: number;
 }
@@ -129,6 +131,7 @@ interface AccessToken extends Held {
 
 export async function startAcrSim(options: AcrSimOptions): Promise<AcrSim> {
   const maxPageSize = options.maxPageSize ?? 100;
+  const registryTenants = options.registryTenants ?? Object.keys(options.tenants);
   const lifetimes = { entra: 3600, refresh: 3 * 3600, access: 75 * 60 };
   const issued = { entra: 0, refresh: 0, access: 0 };
   const registry: RunningRegistry = await startRegistry({ storageDir: options.storageDir, readOnly: true });
@@ -280,6 +283,7 @@ export async function startAcrSim(options: AcrSimOptions): Promise<AcrSim> {
         entraToken === undefined ||
         entraToken.expiresAt <= Date.now() ||
         entraToken.tenant !== form.get("tenant") ||
+        !registryTenants.includes(entraToken.tenant) ||
         !ACR_AUDIENCES.includes(entraToken.audience)
       )
         return unauthorized(`authentication required, ${AUTH_HELP}`);
