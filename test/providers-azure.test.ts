@@ -408,7 +408,8 @@ describe("azure provider", () => {
     assert.equal(sim.issued.access, access + 1);
   });
 
-  test("short-lived refresh and access tokens are renewed ahead of expiry, before any 401", async () => {
+  test("short-lived Entra, refresh and access tokens are renewed ahead of expiry, before any 401", async () => {
+    sim.lifetimes.entra = 4;
     sim.lifetimes.refresh = 4;
     sim.lifetimes.access = 4;
     try {
@@ -419,12 +420,25 @@ describe("azure provider", () => {
       // Renewal is due at 3 of the 4 seconds (a quarter of the lifetime ahead of expiry).
       await new Promise((resolve) => setTimeout(resolve, 3_500));
       assert.deepEqual(await session.listRepositories(), ALL_REPOSITORIES);
-      assert.equal(sim.issued.refresh, issued.refresh + 1);
-      assert.ok(sim.issued.access > issued.access);
+      assert.deepEqual(sim.issued, {
+        entra: issued.entra + 1,
+        refresh: issued.refresh + 1,
+        access: issued.access + 1,
+      });
       assert.equal(count(/^\/(acr|oauth2)\//, 401), unauthorized);
     } finally {
+      sim.lifetimes.entra = 3600;
       sim.lifetimes.refresh = 3 * 3600;
       sim.lifetimes.access = 75 * 60;
     }
+  });
+
+  test("within their lifetimes, the Entra token and the refresh token are reused", async () => {
+    const session = await connect(servicePrincipal());
+    const issued = { ...sim.issued };
+    assert.deepEqual(await session.listRepositories(), ALL_REPOSITORIES);
+    assert.deepEqual(await session.listTags("team/debian", { withTimes: true }), expectedTags("team/debian"));
+    // One access token per scope (catalog, the repository's metadata_read), nothing else.
+    assert.deepEqual(sim.issued, { entra: issued.entra, refresh: issued.refresh, access: issued.access + 2 });
   });
 });
