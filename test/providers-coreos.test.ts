@@ -25,6 +25,7 @@ import { coreosProvider } from "../src/registry/providers/coreos.js";
 import type { DiscoveredTag, ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
 import { startFaultProxy } from "./harness/fault-proxy.js";
+import { generateRegistryCertificates } from "./harness/registry.js";
 import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
 import { type QuaySim, startQuaySim } from "./harness/sim/quay.js";
 import { createStorageView, readBlobJson, type StorageView } from "./harness/sim/storage.js";
@@ -558,5 +559,47 @@ describe("coreos (Quay) provider", { timeout: 300_000 }, () => {
           e instanceof UnsupportedError && e.registry === "quay.io" && /Quay accepts "basic"/.test(e.message),
       );
     }
+  });
+});
+
+describe("coreos (Quay) over HTTPS with a private CA", { timeout: 120_000 }, () => {
+  let tlsSim: QuaySim;
+  let caCert: string;
+  before(async () => {
+    const certificates = await generateRegistryCertificates();
+    caCert = certificates.caCert;
+    tlsSim = await startQuaySim({
+      storageDir: view.dir,
+      tls: { cert: certificates.cert, key: certificates.key },
+      accounts: { alice: { password: "alice-password", namespaces: ["team-01"] } },
+      oauthTokens: { [OAUTH]: { account: "alice", scopes: ["repo:read"] } },
+    });
+  });
+  after(() => tlsSim?.stop());
+
+  test("caCert is trusted for the API, /v2/auth and /v2/", async () => {
+    const session = await coreosProvider.connect({
+      registry: tlsSim.host,
+      caCert,
+      credential: apiToken(OAUTH),
+      namespace: "team-01",
+      spec: {},
+    });
+    sessions.push(session);
+    assert.deepEqual(await session.listRepositories(), ["team-01/service-01", "team-01/service-02"]);
+    const tags = await session.listTags("team-01/service-01", { withTimes: true });
+    assert.deepEqual(
+      tags.map((t) => t.tag),
+      ["v1", "v2", "v3"],
+    );
+    const manifest = await session.client.getManifest("team-01/service-01", "v1");
+    assert.equal(manifest.digest, seededDigest("team-01/service-01", "v1"));
+  });
+
+  test("without caCert the certificate is not trusted, and the error says what to give", async () => {
+    await assert.rejects(
+      coreosProvider.connect({ registry: tlsSim.host, credential: apiToken(OAUTH), spec: {} }),
+      (e: unknown) => e instanceof Error && /TLS certificate not trusted .*caCert/.test(e.message),
+    );
   });
 });

@@ -79,6 +79,8 @@ export interface QuaySimOptions {
   expiration?: Record<string, number>;
   /** Test knob: repositories per `listRepos` page and /v2/_catalog page. */
   repositoryPage?: number;
+  /** Serve HTTPS with this certificate (Quay terminates TLS; the registry behind stays HTTP). */
+  tls?: { cert: string; key: string };
 }
 
 export interface QuayRequest {
@@ -90,7 +92,7 @@ export interface QuayRequest {
 }
 
 export interface QuaySim {
-  /** `http://127.0.0.1:PORT`: API, /v2/auth and /v2/ on one origin, as Quay serves them. */
+  /** `http(s)://127.0.0.1:PORT`: API, /v2/auth and /v2/ on one origin, as Quay serves them. */
   url: string;
   host: string;
   /** Every tag version the API knows (active ones from the storage, plus `history`). */
@@ -410,7 +412,7 @@ export async function startQuaySim(options: QuaySimOptions): Promise<QuaySim> {
     }
     if (url.pathname.startsWith("/api/v1/")) return api(req, res, url);
     sendJson(res, 404, { error: "Not Found" });
-  });
+  }, options.tls);
 
   try {
     tokens = await startTokenServer({
