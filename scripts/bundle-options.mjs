@@ -10,6 +10,12 @@ export const bundleOptions = {
   bundle: true,
   platform: "node",
   format: "esm",
+  // Chunks beside the entry (paths relative to import.meta.url stay the same): the cloud SDKs that
+  // providers import on connect load only when such a registry is scanned.
+  splitting: true,
+  entryNames: "shipshape",
+  chunkNames: "shipshape-[name]-[hash]",
+  outExtension: { ".js": ".mjs" },
   target: "node20",
   external: ["better-sqlite3", "@fastify/swagger-ui"],
   banner: {

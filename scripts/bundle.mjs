@@ -3,4 +3,4 @@
 import { build } from "esbuild";
 import { bundleOptions } from "./bundle-options.mjs";
 
-await build({ ...bundleOptions, outfile: "dist/cli/shipshape.mjs", sourcemap: true });
+await build({ ...bundleOptions, outdir: "dist/cli", sourcemap: true });

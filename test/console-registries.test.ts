@@ -26,6 +26,7 @@ import { sharedMirrorDatabase } from "./harness/shipshape-cli.js";
 import { startArtifactorySim } from "./harness/sim/artifactory.js";
 import { startBluemixSim } from "./harness/sim/bluemix.js";
 import { startDtrSim } from "./harness/sim/dtr.js";
+import { startEcrSim } from "./harness/sim/ecr.js";
 import { startGcrSim } from "./harness/sim/gcr.js";
 import { startGhcrSim } from "./harness/sim/ghcr.js";
 import { startGitlabSim } from "./harness/sim/gitlab.js";
@@ -301,6 +302,40 @@ const products: Record<string, (ctx: Context, team: string) => Promise<RegistryU
       credential: { type: "dtr", accountID: "scanner", secret: { plain: "dtr-access-token" } },
       host: sim.host,
       tags: sim.tags.map((t) => ({ repository: t.repository, tag: t.tag, time: t.updatedAt.getTime() })),
+      stop: () => sim.stop(),
+    };
+  },
+
+  /** Amazon ECR: the ECR API and STS on their own ports; /v2/ admits Basic AWS:<token>. */
+  async aws(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [n, n])));
+    const sim = await startEcrSim({
+      storageDir: view.dir,
+      account: "123456789012",
+      region: "eu-west-1",
+      maxPageSize: 2,
+      users: {
+        AKIACONSOLE000000001: {
+          name: "scanner",
+          secretAccessKey: "console-secret-access-key",
+          actions: ["ecr:GetAuthorizationToken", "ecr:DescribeRepositories", "ecr:DescribeImages"],
+        },
+      },
+    });
+    return {
+      version: "aws",
+      spec: { registry: sim.registryUrl, repository: `${team}/*` },
+      credential: {
+        type: "aws",
+        accountID: "AKIACONSOLE000000001",
+        secret: { plain: "console-secret-access-key" },
+      },
+      env: { SHIPSHAPE_AWS_ECR_URL: sim.apiUrl, SHIPSHAPE_AWS_STS_URL: sim.stsUrl, AWS_REGION: "eu-west-1" },
+      host: sim.registryHost,
+      tags: sim.images.flatMap((i) =>
+        i.tags.map((tag) => ({ repository: i.repository, tag, time: i.pushedAt.getTime() })),
+      ),
       stop: () => sim.stop(),
     };
   },

@@ -22,6 +22,7 @@ import {
   UnsupportedError,
 } from "../src/registry/errors.js";
 import { awsProvider, ecrHostOf } from "../src/registry/providers/aws.js";
+import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
 import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
@@ -151,8 +152,8 @@ after(async () => {
 });
 
 describe("aws provider", () => {
-  test("accepts the aws credential type", () => {
-    assert.equal(awsProvider.type, "aws");
+  test("is the provider of type aws and accepts the aws credential type", () => {
+    assert.equal(providerFor("aws"), awsProvider);
     assert.deepEqual(awsProvider.credentialTypes, ["aws"]);
   });
 

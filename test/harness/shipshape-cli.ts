@@ -43,15 +43,14 @@ let bundle: Promise<string> | undefined;
 export function bundledCli(): Promise<string> {
   bundle ??= (async () => {
     const dir = path.join(repoRoot, ".cache", `cli-test-${process.pid}`);
-    const outfile = path.join(dir, "shipshape.mjs");
     await fs.mkdir(dir, { recursive: true });
     process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
     await build({
       ...bundleOptions,
       entryPoints: [path.join(repoRoot, "src/cli/entry.ts")],
-      outfile,
+      outdir: dir,
     });
-    return outfile;
+    return path.join(dir, "shipshape.mjs");
   })();
   return bundle;
 }

@@ -34,15 +34,7 @@
  *   PermissionError; RepositoryNotFoundException → NotFoundError; throttling still refused after the
  *   SDK's retries → RateLimitedError; anything else → ProtocolError with the AWS error code and message.
  */
-import {
-  type AuthorizationData,
-  ECRClient,
-  type ECRClientConfig,
-  GetAuthorizationTokenCommand,
-  paginateDescribeImages,
-  paginateDescribeRepositories,
-} from "@aws-sdk/client-ecr";
-import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import type { AuthorizationData, ECRClient, ECRClientConfig } from "@aws-sdk/client-ecr";
 import type { StaticCredentials } from "../auth.js";
 import { defaultRetryPolicy } from "../backoff.js";
 import { RegistryClient } from "../client.js";
@@ -93,6 +85,10 @@ export function ecrHostOf(host: string): EcrHost | undefined {
 
 /** Keys, or a provider of them that the SDK calls again before they expire. */
 type AwsCredentials = NonNullable<ECRClientConfig["credentials"]>;
+// The SDK is loaded when an ECR registry is connected, not with every command (it is a large
+// share of the CLI bundle).
+type EcrSdk = typeof import("@aws-sdk/client-ecr");
+type CredentialProviders = typeof import("@aws-sdk/credential-providers");
 
 /** The URL in `envName`, or undefined to leave the endpoint to the SDK. */
 function endpointFrom(envName: string): string | undefined {
@@ -105,6 +101,7 @@ function awsCredentialsOf(
   credential: ResolvedCredential | undefined,
   ctx: RegistryErrorContext,
   sts: { region: string | undefined; endpoint: string | undefined },
+  { fromNodeProviderChain, fromTemporaryCredentials }: CredentialProviders,
 ): { provider: AwsCredentials; describe: string } {
   if (credential === undefined || credential.type !== "aws") {
     throw new UnsupportedError(
@@ -241,6 +238,7 @@ class EcrSession implements ProviderSession {
     readonly client: RegistryClient,
     readonly registryHost: string,
     private readonly ecr: ECRClient,
+    private readonly sdk: EcrSdk,
     private readonly registryId: string | undefined,
     private readonly who: string,
   ) {}
@@ -250,7 +248,7 @@ class EcrSession implements ProviderSession {
     const what = `listing the repositories${this.registryId ? ` of registry ${this.registryId}` : ""}`;
     const names: string[] = [];
     try {
-      const pages = paginateDescribeRepositories(
+      const pages = this.sdk.paginateDescribeRepositories(
         { client: this.ecr, pageSize: PAGE_SIZE, stopOnSameToken: true },
         { registryId: this.registryId },
         { abortSignal: signal },
@@ -276,7 +274,7 @@ class EcrSession implements ProviderSession {
     const what = "listing the images";
     const tags: DiscoveredTag[] = [];
     try {
-      const pages = paginateDescribeImages(
+      const pages = this.sdk.paginateDescribeImages(
         { client: this.ecr, pageSize: PAGE_SIZE, stopOnSameToken: true },
         { registryId: this.registryId, repositoryName: repository, filter: { tagStatus: "TAGGED" } },
         { abortSignal: options.signal },
@@ -324,11 +322,18 @@ export const awsProvider: RegistryProvider = {
     const region =
       host?.region ?? (process.env.AWS_REGION?.trim() || process.env.AWS_DEFAULT_REGION?.trim() || undefined);
     const ecrEndpoint = endpointFrom("SHIPSHAPE_AWS_ECR_URL");
-    const { provider, describe } = awsCredentialsOf(context.credential, ctx, {
-      region,
-      endpoint: endpointFrom("SHIPSHAPE_AWS_STS_URL"),
-    });
-    const ecr = new ECRClient({
+    // CommonJS packages: `default` is their module.exports both under Node.js and in the bundle.
+    const [sdk, credentialProviders] = await Promise.all([
+      import("@aws-sdk/client-ecr").then((m) => m.default),
+      import("@aws-sdk/credential-providers").then((m) => m.default),
+    ]);
+    const { provider, describe } = awsCredentialsOf(
+      context.credential,
+      ctx,
+      { region, endpoint: endpointFrom("SHIPSHAPE_AWS_STS_URL") },
+      credentialProviders,
+    );
+    const ecr = new sdk.ECRClient({
       region,
       // The SDK's own backoff (longer for throttling), as many attempts as the registry transport makes.
       maxAttempts: defaultRetryPolicy.maxAttempts,
@@ -340,7 +345,7 @@ export const awsProvider: RegistryProvider = {
     const token = new ExpiringValue<StaticCredentials>(async (signal) => {
       let data: AuthorizationData | undefined;
       try {
-        const answer = await ecr.send(new GetAuthorizationTokenCommand({}), { abortSignal: signal });
+        const answer = await ecr.send(new sdk.GetAuthorizationTokenCommand({}), { abortSignal: signal });
         data = answer.authorizationData?.[0];
       } catch (err) {
         if (isAbort(err, signal)) throw err;
@@ -369,7 +374,7 @@ export const awsProvider: RegistryProvider = {
     }
     const registryId =
       host?.account ?? (proxyEndpoint ? ecrHostOf(hostOf(proxyEndpoint))?.account : undefined);
-    return new EcrSession(client, address.registryHost, ecr, registryId, describe);
+    return new EcrSession(client, address.registryHost, ecr, sdk, registryId, describe);
   },
 };
 

@@ -3,6 +3,7 @@
  * product; Docker Hub, ECR, ACR, GCR/GAR, GitLab, Harbor, Quay, Artifactory, Nexus and the others
  * join here as their providers land (issue 6).
  */
+import { awsProvider } from "./aws.js";
 import { bluemixProvider } from "./bluemix.js";
 import { dockerV2Provider } from "./docker-v2.js";
 import { dtrProvider } from "./dtr.js";
@@ -24,6 +25,7 @@ export const providers: readonly RegistryProvider[] = [
   ghcrProvider,
   gcrProvider,
   dtrProvider,
+  awsProvider,
 ];
 
 const byType = new Map<string, RegistryProvider>(providers.map((provider) => [provider.type, provider]));
