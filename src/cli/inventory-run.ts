@@ -58,38 +58,42 @@ export async function inventoryImage(
   flags: ImageFlags,
 ): Promise<{ identity: ImageIdentity; inventory: ImageInventory }> {
   const platform = platformOf(flags);
-  const store = flags.cache ? await Store.openSqlite(path.join(flags.cacheDir, "cache.db")) : undefined;
+  const credentials = await credentialsFromFlags(flags);
   const progress = new ProgressLine(2000);
+  progress.update(`resolving ${input}…`);
+  // The cache database is opened (and migrated) while the registry answers the first requests.
+  const [opened, openedStore] = await Promise.allSettled([
+    openImage(input, { insecure: flags.insecure ?? false, credentials, platform }),
+    flags.cache ? Store.openSqlite(path.join(flags.cacheDir, "cache.db")) : undefined,
+  ]);
+  const store = openedStore.status === "fulfilled" ? openedStore.value : undefined;
+  if (opened.status === "rejected" || openedStore.status === "rejected") {
+    if (opened.status === "fulfilled") await opened.value.close();
+    await store?.close();
+    throw opened.status === "rejected" ? opened.reason : (openedStore as PromiseRejectedResult).reason;
+  }
+  const source = opened.value;
   try {
-    progress.update(`resolving ${input}…`);
-    const source = await openImage(input, {
-      insecure: flags.insecure ?? false,
-      credentials: await credentialsFromFlags(flags),
-      platform,
+    const layers = source.layers.length;
+    let done = 0;
+    const analyzer = new Analyzer({
+      extractors: [...allExtractors],
+      cache: store ? new LayerCache(store) : undefined,
+      onLayer: (e) => {
+        if (e.state !== "pulling") done++;
+        progress.update(`layers ${done}/${layers}: ${e.state} ${e.digest.slice(0, 19)}`);
+      },
     });
-    try {
-      const layers = source.layers.length;
-      let done = 0;
-      const analyzer = new Analyzer({
-        extractors: [...allExtractors],
-        cache: store ? new LayerCache(store) : undefined,
-        onLayer: (e) => {
-          if (e.state !== "pulling") done++;
-          progress.update(`layers ${done}/${layers}: ${e.state} ${e.digest.slice(0, 19)}`);
-        },
-      });
-      const { inventory, stats } = await analyzer.analyze(source);
-      if (store)
-        await new InventoryStore(store).put(source.identity, inventory, extractorSignature(allExtractors));
-      progress.done(
-        `${inventory.packages.length} packages in ${layers} layers (${stats.layersPulled} read, ${stats.layersCached} cached)`,
-      );
-      for (const w of inventory.warnings) process.stderr.write(`warning: ${w}\n`);
-      return { identity: source.identity, inventory };
-    } finally {
-      await source.close();
-    }
+    const { inventory, stats } = await analyzer.analyze(source);
+    if (store)
+      await new InventoryStore(store).put(source.identity, inventory, extractorSignature(allExtractors));
+    progress.done(
+      `${inventory.packages.length} packages in ${layers} layers (${stats.layersPulled} read, ${stats.layersCached} cached)`,
+    );
+    for (const w of inventory.warnings) process.stderr.write(`warning: ${w}\n`);
+    return { identity: source.identity, inventory };
   } finally {
+    await source.close();
     await store?.close();
   }
 }
