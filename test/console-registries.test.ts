@@ -20,9 +20,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fetch } from "undici";
 import { type RunningConsole, startConsole } from "./harness/console.js";
 import { readLayoutImage } from "./harness/image-kit.js";
-import { type RunningRegistry, startRegistry } from "./harness/registry.js";
+import { generateRegistryCertificates, type RunningRegistry, startRegistry } from "./harness/registry.js";
 import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
 import { sharedMirrorDatabase } from "./harness/shipshape-cli.js";
+import { startAcrSim } from "./harness/sim/acr.js";
 import { startArtifactorySim } from "./harness/sim/artifactory.js";
 import { startBluemixSim } from "./harness/sim/bluemix.js";
 import { startDtrSim } from "./harness/sim/dtr.js";
@@ -32,6 +33,7 @@ import { startGhcrSim } from "./harness/sim/ghcr.js";
 import { startGitlabSim } from "./harness/sim/gitlab.js";
 import { startHarborSim } from "./harness/sim/harbor.js";
 import { startNexusSim } from "./harness/sim/nexus.js";
+import { startQuaySim } from "./harness/sim/quay.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
 import { ensureTestbedLayout } from "./harness/testbed.js";
 
@@ -336,6 +338,62 @@ const products: Record<string, (ctx: Context, team: string) => Promise<RegistryU
       tags: sim.images.flatMap((i) =>
         i.tags.map((tag) => ({ repository: i.repository, tag, time: i.pushedAt.getTime() })),
       ),
+      stop: () => sim.stop(),
+    };
+  },
+
+  /** Azure Container Registry over HTTPS (private CA in caCert): a service principal, Entra ID simulated. */
+  async azure(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [n, n])));
+    const certs = await generateRegistryCertificates();
+    const tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const client = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    const secret = "sp~console.0123456789";
+    const sim = await startAcrSim({
+      storageDir: view.dir,
+      tls: { cert: certs.cert, key: certs.key },
+      tenants: {
+        [tenant]: {
+          [client]: { secret, grants: { catalog: true, repositories: { "*": ["pull", "metadata_read"] } } },
+        },
+      },
+      basicUsers: {},
+      maxPageSize: 2,
+    });
+    const servicePrincipal = {
+      clientId: client,
+      clientSecret: secret,
+      tenantId: tenant,
+      subscriptionId: "sub-1",
+    };
+    return {
+      version: "azure",
+      spec: { registry: sim.host, repository: `${team}/*`, caCert: certs.caCert },
+      credential: { type: "azure", secret: { plain: JSON.stringify(servicePrincipal) } },
+      env: { SHIPSHAPE_AZURE_AUTHORITY_HOST: sim.authorityHost },
+      host: sim.host,
+      tags: sim.tags.map((t) => ({ repository: t.repository, tag: t.tag, time: t.lastUpdateTime.getTime() })),
+      stop: () => sim.stop(),
+    };
+  },
+
+  /** Quay: an OAuth application token lists the namespace and its tags through /api/v1. */
+  async coreos(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [n, n])));
+    const sim = await startQuaySim({
+      storageDir: view.dir,
+      repositoryPage: 2,
+      accounts: { "quay-user": { password: "quay-password", namespaces: [team] } },
+      oauthTokens: { "quay-oauth-console": { account: "quay-user", scopes: ["repo:read"] } },
+    });
+    return {
+      version: "coreos",
+      spec: { registry: sim.url, repository: `${team}/*` },
+      credential: { type: "apiToken", apiToken: { plain: "quay-oauth-console" } },
+      host: sim.host,
+      tags: sim.tags.map((t) => ({ repository: t.repository, tag: t.tag, time: t.startTs * 1000 })),
       stop: () => sim.stop(),
     };
   },

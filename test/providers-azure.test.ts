@@ -21,6 +21,7 @@ import {
   UnsupportedError,
 } from "../src/registry/errors.js";
 import { azureProvider } from "../src/registry/providers/azure.js";
+import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
 import { generateRegistryCertificates, type RegistryCertificates } from "./harness/registry.js";
@@ -157,7 +158,7 @@ after(async () => {
 
 describe("azure provider", () => {
   test("is type azure and takes azure (service principal) and basic credentials", () => {
-    assert.equal(azureProvider.type, "azure");
+    assert.equal(providerFor("azure"), azureProvider);
     assert.deepEqual(azureProvider.credentialTypes, ["azure", "basic"]);
   });
 
@@ -406,6 +407,17 @@ describe("azure provider", () => {
     assert.deepEqual(await session.listRepositories(), ALL_REPOSITORIES);
     assert.equal(sim.issued.refresh, refresh + 1);
     assert.equal(sim.issued.access, access + 1);
+    // A pull after another revocation: the token server's 401 makes the Authenticator renew the
+    // refresh token once, through a new exchange.
+    const [tag] = expectedTags("team/debian");
+    assert.ok(tag);
+    const refreshBeforePull = sim.issued.refresh;
+    sim.revokeTokens();
+    assert.equal(
+      (await session.client.getManifest("team/debian", tag.tag)).digest,
+      seededDigest("team/debian", tag.tag),
+    );
+    assert.equal(sim.issued.refresh, refreshBeforePull + 1);
   });
 
   test("short-lived Entra, refresh and access tokens are renewed ahead of expiry, before any 401", async () => {

@@ -22,6 +22,7 @@ import {
   UnsupportedError,
 } from "../src/registry/errors.js";
 import { coreosProvider } from "../src/registry/providers/coreos.js";
+import { providerFor } from "../src/registry/providers/index.js";
 import type { DiscoveredTag, ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
 import { startFaultProxy } from "./harness/fault-proxy.js";
@@ -170,7 +171,7 @@ const apiRequests = (pattern: RegExp) =>
 
 describe("coreos (Quay) provider", { timeout: 300_000 }, () => {
   test("accepts basic and apiToken credentials", () => {
-    assert.equal(coreosProvider.type, "coreos");
+    assert.equal(providerFor("coreos"), coreosProvider);
     assert.deepEqual(coreosProvider.credentialTypes, ["basic", "apiToken"]);
   });
 

@@ -75,8 +75,18 @@ export class Authenticator {
     if (this.scheme === "basic" || (this.scheme === "none" && creds.kind === "basic")) {
       return creds.kind === "basic" ? basicHeader(creds.username, creds.password) : undefined;
     }
-    if (this.scheme !== "bearer" || !this.challenge) return undefined;
-    const token = await this.token(this.challenge, scopes, creds, signal);
+    const challenge = this.challenge;
+    if (this.scheme !== "bearer" || !challenge) return undefined;
+    let token: string;
+    try {
+      token = await this.token(challenge, scopes, creds, signal);
+    } catch (err) {
+      // Expiring credentials the token server no longer takes (an ACR refresh token revoked or
+      // expired early): obtain them anew, once.
+      if (!(err instanceof AuthError) || this.credentials.kind !== "refreshing") throw err;
+      this.credentials.source.invalidate();
+      token = await this.token(challenge, scopes, await this.current(signal), signal);
+    }
     return token ? `Bearer ${token}` : undefined;
   }
 

@@ -30,7 +30,7 @@
  */
 
 import { rootCertificates } from "node:tls";
-import { ClientSecretCredential } from "@azure/identity";
+import type { ClientSecretCredential } from "@azure/identity";
 import type { Credentials, StaticCredentials } from "../auth.js";
 import { defaultRetryPolicy, parseRetryAfter } from "../backoff.js";
 import { isArtifactTag, RegistryClient } from "../client.js";
@@ -472,14 +472,18 @@ class AzureSession implements ProviderSession {
   }
 }
 
-/** The ACR refresh token of a service principal: Entra token → POST /oauth2/exchange. */
-function servicePrincipalLogin(
+/**
+ * The ACR refresh token of a service principal: Entra token → POST /oauth2/exchange. The identity
+ * library is loaded here, not with every command (it is a large share of the CLI bundle).
+ */
+async function servicePrincipalLogin(
   sp: ServicePrincipal,
   registryHost: string,
   ctx: RegistryErrorContext,
   http: AcrHttp,
   ca: string | undefined,
-): Login {
+): Promise<Login> {
+  const { ClientSecretCredential } = await import("@azure/identity");
   const cloud = cloudOf(registryHost);
   const authority = serviceEndpoint(
     "SHIPSHAPE_AZURE_AUTHORITY_HOST",
@@ -586,7 +590,7 @@ export const azureProvider: RegistryProvider = {
     let login: Login;
     try {
       login = servicePrincipal
-        ? servicePrincipalLogin(servicePrincipal, registryHost, ctx, http, ca)
+        ? await servicePrincipalLogin(servicePrincipal, registryHost, ctx, http, ca)
         : { kind: "basic", username, password };
     } catch (err) {
       await http.close();

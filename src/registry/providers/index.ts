@@ -4,7 +4,9 @@
  * join here as their providers land (issue 6).
  */
 import { awsProvider } from "./aws.js";
+import { azureProvider } from "./azure.js";
 import { bluemixProvider } from "./bluemix.js";
+import { coreosProvider } from "./coreos.js";
 import { dockerV2Provider } from "./docker-v2.js";
 import { dtrProvider } from "./dtr.js";
 import { gcrProvider } from "./gcr.js";
@@ -26,6 +28,8 @@ export const providers: readonly RegistryProvider[] = [
   gcrProvider,
   dtrProvider,
   awsProvider,
+  azureProvider,
+  coreosProvider,
 ];
 
 const byType = new Map<string, RegistryProvider>(providers.map((provider) => [provider.type, provider]));
