@@ -264,7 +264,11 @@ describe("redhat provider", { timeout: 300_000 }, () => {
     assert.equal(digestOf(manifest.bytes), want);
     const image = await session.client.resolveImage("openshift/alpine", "3.20.3").catch((e: Error) => e);
     // Namespace openshift is not the token's: the registry refuses the pull.
-    assert.ok(image instanceof Error && /openshift\/alpine/.test(image.message), String(image));
+    assert.ok(image instanceof PermissionError, String(image));
+    assert.equal(
+      image.message,
+      `${sim.registryHost}/openshift/alpine:3.20.3: user "scanner" is not authorised for repository:openshift/alpine:pull (HTTP 401 after a fresh token)`,
+    );
     const registry = sim.requests.slice(from).filter((r) => r.server === "registry");
     assert.ok(registry.some((r) => r.path === "/openshift/token" && r.status === 200));
     assert.ok(
@@ -510,4 +514,35 @@ describe("redhat provider", { timeout: 300_000 }, () => {
       assert.equal(sim.requests.length, from);
     });
   }
+});
+
+describe("redhat provider over plain HTTP", { timeout: 120_000 }, () => {
+  let plain: OpenShiftSim;
+  before(async () => {
+    plain = await startOpenShiftSim({
+      storageDir: view.dir,
+      tokens: { [TEAM_02]: { user: "system:serviceaccount:team-02:scanner", list: ["team-02"] } },
+    });
+  });
+  after(() => plain?.stop());
+
+  test("an http:// registry URL and an http:// API server: listing, tags and a pull", async () => {
+    const session = await redhatProvider.connect({
+      registry: plain.registryUrl,
+      namespace: "team-02",
+      credential: serviceAccount(TEAM_02, { url: plain.apiUrl }),
+      spec: {},
+    });
+    sessions.push(session);
+    assert.equal(session.registryHost, plain.registryHost);
+    assert.deepEqual(await session.listRepositories(), inNamespace("team-02"));
+    assert.deepEqual(
+      await session.listTags("team-02/service-02", { withTimes: true }),
+      plain.tags
+        .filter((t) => t.repository === "team-02/service-02")
+        .map(({ tag, digest, pushedAt }) => ({ tag, digest, pushedAt })),
+    );
+    const manifest = await session.client.getManifest("team-02/service-02", "v3");
+    assert.equal(manifest.digest, seededDigest("team-02/service-02", "v3"));
+  });
 });

@@ -67,11 +67,10 @@ const IN_CLUSTER_API = "https://kubernetes.default.svc";
 /** The username `docker login` sends when none is given; the registry ignores it. */
 const DEFAULT_USERNAME = "serviceaccount";
 
+/** The fields read of a tag event (openshift/api image/v1 TagEvent). */
 interface TagEvent {
   created?: string;
-  dockerImageReference?: string;
   image?: string;
-  generation?: number;
 }
 
 interface NamedTagEventList {
