@@ -33,6 +33,7 @@ import { startGhcrSim } from "./harness/sim/ghcr.js";
 import { startGitlabSim } from "./harness/sim/gitlab.js";
 import { startHarborSim } from "./harness/sim/harbor.js";
 import { startNexusSim } from "./harness/sim/nexus.js";
+import { startOpenShiftSim } from "./harness/sim/openshift.js";
 import { startQuaySim } from "./harness/sim/quay.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
 import { ensureTestbedLayout } from "./harness/testbed.js";
@@ -394,6 +395,26 @@ const products: Record<string, (ctx: Context, team: string) => Promise<RegistryU
       credential: { type: "apiToken", apiToken: { plain: "quay-oauth-console" } },
       host: sim.host,
       tags: sim.tags.map((t) => ({ repository: t.repository, tag: t.tag, time: t.startTs * 1000 })),
+      stop: () => sim.stop(),
+    };
+  },
+
+  /** OpenShift: image streams of one project on the API server; the service-account token is the password. */
+  async redhat(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [n, n])));
+    const sim = await startOpenShiftSim({
+      storageDir: view.dir,
+      maxPageItems: 2,
+      tokens: { "sa-token-console": { user: `system:serviceaccount:${team}:scanner`, list: [team] } },
+    });
+    return {
+      version: "redhat",
+      spec: { registry: sim.registryUrl, namespace: team },
+      credential: { type: "basic", accountID: "scanner", secret: { plain: "sa-token-console" } },
+      env: { SHIPSHAPE_OPENSHIFT_API_URL: sim.apiUrl },
+      host: sim.registryHost,
+      tags: sim.tags.map((t) => ({ repository: t.repository, tag: t.tag, time: t.pushedAt.getTime() })),
       stop: () => sim.stop(),
     };
   },

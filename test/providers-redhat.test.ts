@@ -26,6 +26,7 @@ import {
   RateLimitedError,
   UnsupportedError,
 } from "../src/registry/errors.js";
+import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderContext, ProviderSession } from "../src/registry/providers/provider.js";
 import { redhatProvider } from "../src/registry/providers/redhat.js";
 import { readLayoutImage } from "./harness/image-kit.js";
@@ -125,7 +126,7 @@ const apiRequests = (path: string, from = 0) =>
 
 describe("redhat provider", { timeout: 300_000 }, () => {
   test("is the redhat type with basic credentials", () => {
-    assert.equal(redhatProvider.type, "redhat");
+    assert.equal(providerFor("redhat"), redhatProvider);
     assert.deepEqual(redhatProvider.credentialTypes, ["basic"]);
   });
 

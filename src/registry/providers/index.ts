@@ -15,6 +15,7 @@ import { gitlabProvider } from "./gitlab.js";
 import { harborProvider } from "./harbor.js";
 import { jfrogProvider } from "./jfrog.js";
 import type { RegistryProvider } from "./provider.js";
+import { redhatProvider } from "./redhat.js";
 import { sonatypeProvider } from "./sonatype.js";
 
 export const providers: readonly RegistryProvider[] = [
@@ -30,6 +31,7 @@ export const providers: readonly RegistryProvider[] = [
   awsProvider,
   azureProvider,
   coreosProvider,
+  redhatProvider,
 ];
 
 const byType = new Map<string, RegistryProvider>(providers.map((provider) => [provider.type, provider]));
