@@ -166,7 +166,7 @@ function accountOf(credential: ResolvedCredential | undefined): Account {
   return { identifier, secret };
 }
 
-const describe = (account: Account) =>
+const identityOf = (account: Account) =>
   account === undefined ? "anonymous access" : `Docker ID "${account.identifier}"`;
 
 /** The Docker Hub API's error text: `{message}` (with `errinfo`) or `{detail}`. */
@@ -205,11 +205,11 @@ function failure(
         ctx,
         account === undefined
           ? `${what}: Docker Hub requires a login (${answer}); give the specification a basic credential`
-          : `${what}: Docker Hub rejected the credentials of ${describe(account)} (${answer}); a personal access token is needed where the organisation enforces SSO`,
+          : `${what}: Docker Hub rejected the credentials of ${identityOf(account)} (${answer}); a personal access token is needed where the organisation enforces SSO`,
         { status },
       );
     case 403:
-      return new PermissionError(ctx, `${what}: Docker Hub refused ${describe(account)} (${answer})`, {
+      return new PermissionError(ctx, `${what}: Docker Hub refused ${identityOf(account)} (${answer})`, {
         status,
       });
     case 404:
@@ -217,7 +217,7 @@ function failure(
         ctx,
         account === undefined
           ? `${what}: not found on Docker Hub (${answer}); private repositories are hidden from anonymous callers, so give a credential that can read it`
-          : `${what}: not found on Docker Hub, or not visible to ${describe(account)} (${answer})`,
+          : `${what}: not found on Docker Hub, or not visible to ${identityOf(account)} (${answer})`,
         { status },
       );
     case 429: {
@@ -252,7 +252,7 @@ async function accessToken(
   account: { identifier: string; secret: string },
   signal?: AbortSignal,
 ): Promise<Expiring<string>> {
-  const what = `signing in to the Docker Hub API as ${describe(account)}`;
+  const what = `signing in to the Docker Hub API as ${identityOf(account)}`;
   const res = await transport.send({
     method: "POST",
     url: new URL("v2/auth/token", api),
@@ -294,7 +294,12 @@ class DockerHubSession implements ProviderSession {
   ) {}
 
   /** Every item of a Docker Hub list, page by page through `next` on the API's origin. */
-  async all<T>(first: string, what: string, ctx: RegistryErrorContext, signal?: AbortSignal): Promise<T[]> {
+  private async all<T>(
+    first: string,
+    what: string,
+    ctx: RegistryErrorContext,
+    signal?: AbortSignal,
+  ): Promise<T[]> {
     const items: T[] = [];
     const seen = new Set<string>();
     let url: URL | undefined = new URL(first, this.api.base);
@@ -465,7 +470,7 @@ export const dockerHubProvider: RegistryProvider = {
         if (!(err instanceof AuthError)) throw err;
         throw new AuthError(
           where,
-          `checking access to the registry: Docker Hub's token service rejected ${describe(account)}`,
+          `checking access to the registry: Docker Hub's token service rejected ${identityOf(account)}`,
           { status: err.status, cause: err },
         );
       });
