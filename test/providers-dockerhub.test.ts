@@ -173,6 +173,7 @@ describe("dockerhub provider", { timeout: 300_000 }, () => {
     });
   }
 
+  const noCatalog = /^Docker Hub has no catalog: name a namespace/;
   const selections: [pattern: string, namespace: string | undefined, want: unknown][] = [
     ["library/ubuntu,alpine", undefined, { exact: ["library/alpine", "library/ubuntu"], namespaces: [] }],
     ["myorg/*,ubuntu*", undefined, { exact: [], namespaces: ["library", "myorg"] }],
@@ -180,17 +181,34 @@ describe("dockerhub provider", { timeout: 300_000 }, () => {
     ["*", "Acme", { exact: [], namespaces: ["acme"] }],
     ["", "acme", { exact: [], namespaces: ["acme"] }],
     ["-acme/old", "acme", { exact: [], namespaces: ["acme"] }],
+    ["*", undefined, { exact: [], namespaces: [], unlisted: noCatalog }],
+    ["", undefined, { exact: [], namespaces: [], unlisted: noCatalog }],
+    ["-acme/old", undefined, { exact: [], namespaces: [], unlisted: noCatalog }],
+    [
+      "my*/app,library/debian",
+      undefined,
+      {
+        exact: ["library/debian"],
+        namespaces: [],
+        unlisted: /^the repository pattern "my\*\/app" has a wildcard in its namespace/,
+      },
+    ],
   ];
   for (const [pattern, namespace, want] of selections) {
     test(`selection of ${JSON.stringify(pattern)} with namespace ${String(namespace)}`, () => {
-      assert.deepEqual(hubSelection(pattern, namespace), want);
+      const { unlisted, ...rest } = hubSelection(pattern, namespace);
+      const { unlisted: wantUnlisted, ...wantRest } = want as { unlisted?: RegExp };
+      assert.deepEqual(rest, wantRest);
+      if (wantUnlisted === undefined) assert.equal(unlisted, undefined);
+      else assert.match(unlisted ?? "", wantUnlisted);
     });
   }
 
-  for (const pattern of ["*", "", "-acme/old", "my*/app"]) {
-    test(`${JSON.stringify(pattern)} without a namespace is refused before any request`, async () => {
-      const before = sim.apiRequests.length + sim.registryRequests.length;
-      await assert.rejects(connect(pattern), (e: unknown) => {
+  for (const pattern of ["*", "my*/app"]) {
+    test(`${JSON.stringify(pattern)} without a namespace: listing is refused, single images still pull`, async () => {
+      const before = sim.apiRequests.length;
+      const session = await connect(pattern);
+      await assert.rejects(session.listRepositories(), (e: unknown) => {
         assert.ok(e instanceof UnsupportedError, String(e));
         assert.match(
           e.message,
@@ -200,7 +218,11 @@ describe("dockerhub provider", { timeout: 300_000 }, () => {
         );
         return true;
       });
-      assert.equal(sim.apiRequests.length + sim.registryRequests.length, before);
+      // Nothing was asked of the Hub API: no namespace to list, no credential to sign in with.
+      assert.equal(sim.apiRequests.length, before);
+      // An on-demand scan of one image needs no listing.
+      const manifest = await session.client.getManifest("library/debian", "bookworm");
+      assert.equal(manifest.digest, seededDigest("library/debian", "bookworm"));
     });
   }
 

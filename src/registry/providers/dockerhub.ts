@@ -12,8 +12,9 @@
  * - Repositories: the specification's `repository` pattern. Exact names are taken as they are, a name
  *   without a namespace being an official image (`ubuntu` → `library/ubuntu`); a wildcard element
  *   (`myorg/*`, `ubuntu*` = `library/ubuntu*`) lists its namespace through the API. A pattern that
- *   names no namespace (`*`, empty) lists the specification's `namespace` if it has one, and is
- *   refused otherwise.
+ *   names no namespace (`*`, empty) lists the specification's `namespace` if it has one; otherwise
+ *   listing is refused with an UnsupportedError, while the session still serves single images
+ *   (on-demand and webhook scans need no listing).
  * - Credentials: none (public repositories; the lowest pull limits) or `basic`: `accountID` = the
  *   username (an organisation name for an organisation access token), `secret` = the password or a
  *   personal/organisation access token. The API access token is obtained at connect, so wrong
@@ -108,9 +109,17 @@ export function hubRepositoryPattern(pattern: string | undefined): string {
 export interface HubSelection {
   exact: string[];
   namespaces: string[];
+  /**
+   * Why the repositories cannot be listed (the pattern needs a catalog Docker Hub does not have).
+   * Listing then fails with it, while a session for single images (on-demand scans) still works.
+   */
+  unlisted?: string;
 }
 
-/** Reads the specification's `repository` (and `namespace`); a selection needing a catalog is refused. */
+const NO_CATALOG =
+  "Docker Hub has no catalog: name a namespace (`myorg/*`), the repositories themselves (`library/ubuntu`), or the specification's namespace";
+
+/** Reads the specification's `repository` (and `namespace`) as what to discover on Docker Hub. */
 export function hubSelection(pattern: string | undefined, namespace?: string): HubSelection {
   const includes = hubRepositoryPattern(pattern)
     .split(",")
@@ -118,33 +127,31 @@ export function hubSelection(pattern: string | undefined, namespace?: string): H
   const exact = new Set<string>();
   const namespaces = new Set<string>();
   const fallback = namespace?.trim().toLowerCase() ?? "";
-  const noNamespace = () =>
-    new UnsupportedError(
-      where,
-      "Docker Hub has no catalog: name a namespace (`myorg/*`), the repositories themselves (`library/ubuntu`), or the specification's namespace",
-    );
-  if (includes.length === 0) {
-    if (fallback === "") throw noNamespace();
-    namespaces.add(fallback);
-  }
+  let unlisted: string | undefined;
+  const listFallback = () => {
+    if (fallback === "") unlisted ??= NO_CATALOG;
+    else namespaces.add(fallback);
+  };
+  if (includes.length === 0) listFallback();
   for (const element of includes) {
     if (element === "*") {
-      if (fallback === "") throw noNamespace();
-      namespaces.add(fallback);
+      listFallback();
     } else if (!element.includes("*")) {
       exact.add(element);
     } else {
       const owner = element.slice(0, element.indexOf("/"));
       if (owner.includes("*")) {
-        throw new UnsupportedError(
-          where,
-          `the repository pattern "${element}" has a wildcard in its namespace; Docker Hub lists one named namespace at a time`,
-        );
+        unlisted ??= `the repository pattern "${element}" has a wildcard in its namespace; Docker Hub lists one named namespace at a time`;
+      } else {
+        namespaces.add(owner);
       }
-      namespaces.add(owner);
     }
   }
-  return { exact: [...exact].sort(), namespaces: [...namespaces].sort() };
+  return {
+    exact: [...exact].sort(),
+    namespaces: [...namespaces].sort(),
+    ...(unlisted === undefined ? {} : { unlisted }),
+  };
 }
 
 function accountOf(credential: ResolvedCredential | undefined): Account {
@@ -357,6 +364,7 @@ class DockerHubSession implements ProviderSession {
   }
 
   async listRepositories(signal?: AbortSignal): Promise<string[]> {
+    if (this.selection.unlisted !== undefined) throw new UnsupportedError(where, this.selection.unlisted);
     const names = new Set(this.selection.exact);
     for (const namespace of this.selection.namespaces) {
       const repositories = await this.all<HubRepository>(
