@@ -26,6 +26,7 @@ import { sharedMirrorDatabase } from "./harness/shipshape-cli.js";
 import { startAcrSim } from "./harness/sim/acr.js";
 import { startArtifactorySim } from "./harness/sim/artifactory.js";
 import { startBluemixSim } from "./harness/sim/bluemix.js";
+import { startDockerHubSim } from "./harness/sim/dockerhub.js";
 import { startDtrSim } from "./harness/sim/dtr.js";
 import { startEcrSim } from "./harness/sim/ecr.js";
 import { startGcrSim } from "./harness/sim/gcr.js";
@@ -418,6 +419,31 @@ const products: Record<string, (ctx: Context, team: string) => Promise<RegistryU
       stop: () => sim.stop(),
     };
   },
+
+  /** Docker Hub (type 2, registry ""): the team's private namespace through the Hub API, with a PAT. */
+  async dockerhub(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [n, n])));
+    const sim = await startDockerHubSim({
+      storageDir: view.dir,
+      accounts: { scanner: { secret: "dckr_pat_console", namespaces: [team] } },
+      privateRepositories: names,
+      maxPageSize: 2,
+    });
+    return {
+      version: "2",
+      spec: { registry: "", repository: `${team}/*` },
+      credential: { type: "basic", accountID: "scanner", secret: { plain: "dckr_pat_console" } },
+      env: { SHIPSHAPE_DOCKERHUB_API_URL: sim.apiUrl, SHIPSHAPE_DOCKERHUB_REGISTRY_URL: sim.registryUrl },
+      host: "docker.io",
+      tags: sim.tags.map((t) => ({
+        repository: t.repository,
+        tag: t.tag,
+        time: (t.pushedAt ?? t.updatedAt).getTime(),
+      })),
+      stop: () => sim.stop(),
+    };
+  },
 };
 
 let tmp: string;
@@ -503,7 +529,7 @@ test("a regular scan across one registry of every type finds each product's newe
       await ok("POST", "/api/v1/credentials", { _id: credentialID, ...registry.credential });
     }
     await ok("POST", "/api/v1/settings/registry?scanLater=true", {
-      version: type,
+      version: registry.version,
       ...registry.spec,
       cap: CAP,
       scanners: 2,
@@ -530,6 +556,7 @@ test("a regular scan across one registry of every type finds each product's newe
   }[];
   const specs = (await ok("GET", "/api/v1/settings/registry")).specifications as {
     version: string;
+    registry: string;
     lastScanStatus: string;
     scannedImagesSuccessTotal?: number;
   }[];
@@ -543,7 +570,7 @@ test("a regular scan across one registry of every type finds each product's newe
       assert.equal(r.err, "", r._id);
       assert.ok(Array.isArray(r.packages) && r.packages.length > 0, `${r._id} has packages`);
     }
-    const spec = specs.find((s) => s.version === type);
+    const spec = specs.find((s) => s.version === registry.version && s.registry === registry.spec.registry);
     assert.equal(spec?.lastScanStatus, "completed", type);
     assert.equal(spec?.scannedImagesSuccessTotal, REPOSITORIES_PER_TEAM * CAP, type);
   }

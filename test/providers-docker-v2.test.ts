@@ -174,20 +174,19 @@ describe("v2AddressOf", () => {
 });
 
 describe("exactRepositories and platformOf", () => {
-  const table: [pattern: unknown, dockerHub: boolean, want: string[] | undefined][] = [
-    ["library/alpine", false, ["library/alpine"]],
-    ["alpine", true, ["library/alpine"]],
-    ["alpine", false, ["alpine"]],
-    ["team/api, Alpine,team/api", true, ["library/alpine", "team/api"]],
-    ["library/*", true, undefined],
-    ["alpine, -alpine", false, undefined],
-    ["", false, undefined],
-    [undefined, false, undefined],
-    ["Not/Valid Name", false, undefined],
+  const table: [pattern: unknown, want: string[] | undefined][] = [
+    ["library/alpine", ["library/alpine"]],
+    ["alpine", ["alpine"]],
+    ["team/api, Alpine,team/api", ["alpine", "team/api"]],
+    ["library/*", undefined],
+    ["alpine, -alpine", undefined],
+    ["", undefined],
+    [undefined, undefined],
+    ["Not/Valid Name", undefined],
   ];
-  for (const [pattern, dockerHub, want] of table) {
-    test(`${JSON.stringify(pattern)}${dockerHub ? " on Docker Hub" : ""}`, () => {
-      assert.deepEqual(exactRepositories(pattern, dockerHub), want);
+  for (const [pattern, want] of table) {
+    test(JSON.stringify(pattern), () => {
+      assert.deepEqual(exactRepositories(pattern), want);
     });
   }
   test("os picks the platform that dates a tag", () => {

@@ -27,6 +27,7 @@ import { version } from "../cli/version.js";
 import { Analyzer } from "../inventory/analyzer.js";
 import type { Extractor } from "../inventory/extractor.js";
 import { allExtractors } from "../inventory/extractors/index.js";
+import { hubRepositoryPattern } from "../registry/providers/dockerhub.js";
 import { providerFor } from "../registry/providers/index.js";
 import type { ProviderSession, ResolvedCredential } from "../registry/providers/provider.js";
 import type { ConsoleStore, ScanImageRecord, ScanRun, StoredSpec } from "../store/console-store.js";
@@ -134,13 +135,28 @@ export function normalizeRegistry(registry: string | undefined): string {
   return bare === "" || bare === "index.docker.io" || bare === "registry-1.docker.io" ? "docker.io" : bare;
 }
 
+/**
+ * A specification's repository patterns in the names its registry lists: on Docker Hub a name
+ * without a namespace is an official image under library/ (spec 6.6).
+ */
+function repositoryPatterns(spec: RegistrySpecification): {
+  include: string | undefined;
+  exclude: string[] | undefined;
+} {
+  if (spec.version !== "2" || normalizeRegistry(spec.registry) !== "docker.io") {
+    return { include: spec.repository, exclude: spec.excludedRepositories };
+  }
+  return {
+    include: hubRepositoryPattern(spec.repository),
+    exclude: spec.excludedRepositories?.map(hubRepositoryPattern),
+  };
+}
+
 /** Whether an image lies in a specification's scope (spec 4.1 rules, 6.6 patterns). */
 export function inScope(spec: RegistrySpecification, target: OnDemandTarget): boolean {
   if (normalizeRegistry(spec.registry) !== normalizeRegistry(target.registry)) return false;
-  if (
-    !compilePattern(spec.repository)(target.repo) ||
-    compileExclusions(spec.excludedRepositories)(target.repo)
-  )
+  const patterns = repositoryPatterns(spec);
+  if (!compilePattern(patterns.include)(target.repo) || compileExclusions(patterns.exclude)(target.repo))
     return false;
   if (target.tag === undefined || target.tag === "") return true;
   return compilePattern(spec.tag)(target.tag) && !compileExclusions(spec.excludedTags)(target.tag);
@@ -620,7 +636,8 @@ export class Orchestrator implements ScanControl {
         `Failed to retrieve repositories info for registry ${session.registryHost}: ${reasonOf(error)}`,
       );
     }
-    const selected = selectByPatterns(repositories, spec.repository, spec.excludedRepositories);
+    const patterns = repositoryPatterns(spec);
+    const selected = selectByPatterns(repositories, patterns.include, patterns.exclude);
     await this.store.putRepos(
       selected.map((repository) => ({ runId: run.id, specId: spec.id, repository, state: "pending" })),
     );

@@ -614,12 +614,6 @@ export const azureProvider: RegistryProvider = {
       await Promise.all([http.close(), client.close()]);
       throw err;
     }
-    return new AzureSession(
-      client,
-      registryHost,
-      api,
-      http,
-      exactRepositories(context.spec.repository, false),
-    );
+    return new AzureSession(client, registryHost, api, http, exactRepositories(context.spec.repository));
   },
 };

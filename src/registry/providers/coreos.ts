@@ -417,7 +417,7 @@ export const coreosProvider: RegistryProvider = {
       api,
       identity,
       namespacesOf(context.namespace, context.spec.repository),
-      exactRepositories(context.spec.repository, false),
+      exactRepositories(context.spec.repository),
     );
   },
 };

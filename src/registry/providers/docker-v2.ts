@@ -3,13 +3,13 @@
  * registry (registries.md 2.1), over the generic distribution client.
  *
  * - `registry`: "host[:port]", "https://host[/prefix]", "http://host:port" (plain HTTP, so the
- *   session is insecure), or "" for Docker Hub (spec 7.2).
+ *   session is insecure). Docker Hub ("", docker.io) goes to the Docker Hub provider and ghcr.io to
+ *   the GitHub Container Registry provider, whose own APIs list what the v2 API cannot.
  * - Credentials: none (anonymous) or `basic` (`accountID` + `secret.plain`); checked at connect the
  *   way `docker login` does, so wrong credentials fail before any listing.
- * - Repositories: the paginated `/v2/_catalog` (spec 6.2 step 1). Docker Hub has no catalog
- *   (registries.md 2.2; its REST API is the Docker Hub provider's job), and token servers often grant
- *   the catalog to administrators only; in both cases a `repository` made of exact names is taken as
- *   the list, and otherwise the session says the catalog is not available.
+ * - Repositories: the paginated `/v2/_catalog` (spec 6.2 step 1). Token servers often grant the
+ *   catalog to administrators only; then a `repository` made of exact names is taken as the list,
+ *   and otherwise the session says the catalog is not available.
  * - Tags: `/v2/<name>/tags/list`. The v2 API has no push time anywhere (registries.md 1.10), so
  *   `withTimes` reads each tag's manifest and image config (bounded concurrency) and uses the config's
  *   `created` build time, for the platform the specification scans (`os`). Build times before 2000
@@ -88,7 +88,7 @@ function credentialsOf(credential: ResolvedCredential | undefined, registryHost:
 }
 
 /** The names of a `repository` pattern made only of exact names; undefined when it has wildcards or NOTs. */
-export function exactRepositories(pattern: unknown, dockerHub: boolean): string[] | undefined {
+export function exactRepositories(pattern: unknown): string[] | undefined {
   if (typeof pattern !== "string") return undefined;
   const names = pattern
     .split(",")
@@ -96,9 +96,7 @@ export function exactRepositories(pattern: unknown, dockerHub: boolean): string[
     .filter((name) => name.length > 0);
   if (names.length === 0 || names.some((name) => name.includes("*") || name.startsWith("-")))
     return undefined;
-  // Docker Hub official images live under library/ (spec 6.6).
-  const full = names.map((name) => (dockerHub && !name.includes("/") ? `library/${name}` : name));
-  return full.every(isValidRepository) ? [...new Set(full)].sort() : undefined;
+  return names.every(isValidRepository) ? [...new Set(names)].sort() : undefined;
 }
 
 /** A registry error's message without the "registry/repository:" location in front. */
@@ -119,13 +117,6 @@ class DockerV2Session implements ProviderSession {
   }
 
   async listRepositories(signal?: AbortSignal): Promise<string[]> {
-    if (this.address.dockerHub) {
-      if (this.exactNames) return this.exactNames;
-      throw new UnsupportedError(
-        { registry: DOCKER_HUB },
-        "Docker Hub has no /v2/_catalog; name the repositories exactly in `repository` (e.g. library/alpine), or use the Docker Hub provider",
-      );
-    }
     try {
       return await this.client.listRepositories({ signal });
     } catch (err) {
@@ -212,7 +203,7 @@ export async function connectDistribution(context: ProviderContext): Promise<Pro
     client,
     address,
     platformOf(context.spec.os),
-    exactRepositories(context.spec.repository, address.dockerHub),
+    exactRepositories(context.spec.repository),
   );
 }
 

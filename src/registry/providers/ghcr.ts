@@ -381,7 +381,7 @@ export const ghcrProvider: RegistryProvider = {
     const where = { registry: address.registryHost };
     const credential = context.credential;
     if (credential === undefined) {
-      const names = exactRepositories(context.spec.repository, false);
+      const names = exactRepositories(context.spec.repository);
       if (names === undefined) {
         throw new UnsupportedError(
           where,
