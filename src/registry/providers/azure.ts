@@ -32,7 +32,7 @@
 import { rootCertificates } from "node:tls";
 import type { ClientSecretCredential } from "@azure/identity";
 import type { Credentials, StaticCredentials } from "../auth.js";
-import { defaultRetryPolicy, parseRetryAfter } from "../backoff.js";
+import { parseRetryAfter } from "../backoff.js";
 import { isArtifactTag, RegistryClient } from "../client.js";
 import {
   AuthError,
@@ -47,13 +47,12 @@ import {
 import { ExpiringValue } from "../expiring.js";
 import { nextLink } from "../link-header.js";
 import { isValidTag } from "../reference.js";
-import { header, readBounded, Transport } from "../transport.js";
+import { header } from "../transport.js";
 import { exactRepositories, v2AddressOf } from "./docker-v2.js";
 import { serviceEndpoint } from "./endpoints.js";
 import type { DiscoveredTag, ProviderContext, ProviderSession, RegistryProvider } from "./provider.js";
-import type { ApiResponse } from "./rest.js";
+import { type ApiResponse, RestApi } from "./rest.js";
 
-const MAX_API_BODY_BYTES = 32 * 1024 * 1024;
 const TOKEN_BODY_BYTES = 64 * 1024;
 const MAX_PAGES = 100_000;
 /** ACR's documented page size limit for the catalog and tag listings. */
@@ -194,67 +193,19 @@ type Login =
 /** ACR refresh tokens are identity tokens to the registry client (the OAuth2 POST form). */
 type IdentityToken = Extract<StaticCredentials, { kind: "identity-token" }>;
 
-/** HTTP to the registry's own endpoints (token service, /acr/v1/): retries, Retry-After, bounded bodies. */
-class AcrHttp {
-  private readonly transport: Transport;
-
-  constructor(
-    readonly origin: URL,
-    private readonly ctx: RegistryErrorContext,
-    options: { insecure: boolean; ca?: string | undefined },
-  ) {
-    this.transport = new Transport({
-      insecure: options.insecure,
-      ca: options.ca,
-      concurrency: 8,
-      connectTimeoutMs: 10_000,
-      idleTimeoutMs: 30_000,
-      retry: defaultRetryPolicy,
-      userAgent: "shipshape/0.1",
-      maxRedirects: 5,
-    });
-  }
-
-  async request(
-    method: "GET" | "POST",
-    url: URL,
-    options: { authorization?: string; form?: URLSearchParams; signal?: AbortSignal | undefined },
-    limit = MAX_API_BODY_BYTES,
-  ): Promise<ApiResponse> {
-    const res = await this.transport.send({
-      method,
-      url,
-      headers: {
-        accept: "application/json",
-        ...(options.form ? { "content-type": "application/x-www-form-urlencoded" } : {}),
-      },
-      body: options.form?.toString(),
-      authorization: options.authorization,
-      signal: options.signal,
-      ctx: this.ctx,
-    });
-    const text = (await readBounded(res, limit, this.ctx)).toString("utf8");
-    return { status: res.status, headers: res.headers, url: res.url, text };
-  }
-
-  close(): Promise<void> {
-    return this.transport.close();
-  }
-}
-
 /** The /acr/v1/ API with an access token per scope from /oauth2/token, renewed once after a 401. */
 class AcrApi {
   private readonly accessTokens = new Map<string, ExpiringValue<string>>();
 
   constructor(
-    private readonly http: AcrHttp,
+    private readonly http: RestApi,
     readonly service: string,
     private readonly ctx: RegistryErrorContext,
     private readonly login: Login,
   ) {}
 
   get origin(): URL {
-    return this.http.origin;
+    return this.http.base;
   }
 
   /** An ACR access token for `scope`, from the refresh token or from Basic credentials. */
@@ -382,7 +333,7 @@ class AzureSession implements ProviderSession {
     readonly client: RegistryClient,
     readonly registryHost: string,
     private readonly api: AcrApi,
-    private readonly http: AcrHttp,
+    private readonly http: RestApi,
     private readonly exactNames: string[] | undefined,
   ) {}
 
@@ -480,7 +431,7 @@ async function servicePrincipalLogin(
   sp: ServicePrincipal,
   registryHost: string,
   ctx: RegistryErrorContext,
-  http: AcrHttp,
+  http: RestApi,
   ca: string | undefined,
 ): Promise<Login> {
   const { ClientSecretCredential } = await import("@azure/identity");
@@ -520,7 +471,7 @@ async function servicePrincipalLogin(
   });
   const refreshToken = new ExpiringValue<IdentityToken>(async (signal) => {
     const what = `exchanging the Entra token of ${describe} for an ACR refresh token`;
-    const exchangeUrl = new URL("oauth2/exchange", http.origin);
+    const exchangeUrl = new URL("oauth2/exchange", http.base);
     const send = async () =>
       http.request(
         "POST",
@@ -586,7 +537,7 @@ export const azureProvider: RegistryProvider = {
         `credential "${credential._id}" needs a username (accountID) and a password (secret)`,
       );
     }
-    const http = new AcrHttp(origin, ctx, { insecure: address.insecure, ca });
+    const http = new RestApi(origin, ctx, { insecure: address.insecure, ca });
     let login: Login;
     try {
       login = servicePrincipal

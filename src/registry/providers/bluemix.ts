@@ -19,7 +19,6 @@
  *   `DigestTags` (digest → tags) and `Created` (epoch seconds, the push time the API reports).
  */
 
-import { defaultRetryPolicy } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
@@ -31,13 +30,11 @@ import {
   UnsupportedError,
 } from "../errors.js";
 import { ExpiringValue } from "../expiring.js";
-import { readBounded, Transport } from "../transport.js";
 import { v2AddressOf } from "./docker-v2.js";
 import { serviceEndpoint } from "./endpoints.js";
 import type { DiscoveredTag, ProviderContext, ProviderSession, RegistryProvider } from "./provider.js";
-import type { ApiResponse } from "./rest.js";
+import { type ApiResponse, RestApi } from "./rest.js";
 
-const MAX_API_BODY_BYTES = 32 * 1024 * 1024;
 const APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey";
 
 interface IbmImage {
@@ -90,22 +87,12 @@ function failure(res: ApiResponse, what: string, ctx: RegistryErrorContext): Err
 }
 
 /** An IAM access token for an API key; an IAM refusal names IAM and the key. */
-async function iamToken(iam: URL, apiKey: string, ctx: RegistryErrorContext, signal?: AbortSignal) {
-  const url = new URL("identity/token", iam);
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-      body: new URLSearchParams({ grant_type: APIKEY_GRANT, apikey: apiKey }),
-      signal,
-    });
-  } catch (err) {
-    throw new AuthError(ctx, `IBM Cloud IAM at ${url.origin} is unreachable (${String(err)})`, {
-      cause: err,
-    });
-  }
-  const text = await res.text();
+async function iamToken(iam: RestApi, apiKey: string, ctx: RegistryErrorContext, signal?: AbortSignal) {
+  const res = await iam.request("POST", "identity/token", {
+    form: new URLSearchParams({ grant_type: APIKEY_GRANT, apikey: apiKey }),
+    signal,
+  });
+  const text = res.text;
   if (res.status !== 200) {
     let detail = `HTTP ${res.status}`;
     try {
@@ -122,7 +109,12 @@ async function iamToken(iam: URL, apiKey: string, ctx: RegistryErrorContext, sig
       },
     );
   }
-  const body = JSON.parse(text) as { access_token?: unknown; expires_in?: unknown; expiration?: unknown };
+  let body: { access_token?: unknown; expires_in?: unknown; expiration?: unknown };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ProtocolError(ctx, "IBM Cloud IAM's token answer is not JSON");
+  }
   if (typeof body.access_token !== "string")
     throw new ProtocolError(ctx, "IBM Cloud IAM sent no access_token");
   const expiresAt =
@@ -134,76 +126,15 @@ async function iamToken(iam: URL, apiKey: string, ctx: RegistryErrorContext, sig
   return { value: `Bearer ${body.access_token}`, expiresAt };
 }
 
-/**
- * The Container Registry API: every call carries the `Account` header, which RestApi has no slot for,
- * so this is the same Transport (retries, Retry-After) with the IAM token renewed once after a 401.
- */
-class RegistryApi {
-  private readonly transport: Transport;
-
-  constructor(
-    readonly base: URL,
-    private readonly ctx: RegistryErrorContext,
-    private readonly token: ExpiringValue<string>,
-    private readonly account: string,
-    options: { insecure: boolean; ca?: string | undefined },
-  ) {
-    this.transport = new Transport({
-      insecure: options.insecure,
-      ca: options.ca,
-      concurrency: 8,
-      connectTimeoutMs: 10_000,
-      idleTimeoutMs: 30_000,
-      retry: defaultRetryPolicy,
-      userAgent: "shipshape/0.1",
-      maxRedirects: 5,
-    });
-  }
-
-  async get(path: string, signal?: AbortSignal): Promise<ApiResponse> {
-    const first = await this.send(path, signal);
-    if (first.status !== 401) return first;
-    this.token.invalidate();
-    return this.send(path, signal);
-  }
-
-  private async send(path: string, signal?: AbortSignal): Promise<ApiResponse> {
-    const res = await this.transport.send({
-      method: "GET",
-      url: new URL(path, this.base),
-      headers: { accept: "application/json", account: this.account },
-      authorization: await this.token.get(signal),
-      signal,
-      ctx: this.ctx,
-    });
-    const text = (await readBounded(res, MAX_API_BODY_BYTES, this.ctx)).toString("utf8");
-    return { status: res.status, headers: res.headers, url: res.url, text };
-  }
-
-  array<T>(res: ApiResponse, what: string): T[] {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(res.text);
-    } catch {
-      throw new ProtocolError(this.ctx, `${what}: IBM Cloud Container Registry's answer is not JSON`);
-    }
-    if (parsed === null) return [];
-    if (!Array.isArray(parsed)) throw new ProtocolError(this.ctx, `${what}: expected a JSON array`);
-    return parsed as T[];
-  }
-
-  close(): Promise<void> {
-    return this.transport.close();
-  }
-}
-
 class BluemixSession implements ProviderSession {
   private images: Map<string, DiscoveredTag[]> | undefined;
 
   constructor(
     readonly client: RegistryClient,
     readonly registryHost: string,
-    private readonly api: RegistryApi,
+    private readonly api: RestApi,
+    /** IAM, where the API's token is renewed. */
+    private readonly iam: RestApi,
     private readonly namespace: string,
   ) {}
 
@@ -255,7 +186,7 @@ class BluemixSession implements ProviderSession {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.client.close(), this.api.close()]);
+    await Promise.all([this.client.close(), this.api.close(), this.iam.close()]);
   }
 }
 
@@ -294,12 +225,24 @@ export const bluemixProvider: RegistryProvider = {
         `credential "${credential._id}" needs both accountGUID and the API key (apiToken)`,
       );
     }
-    const iam = serviceEndpoint("SHIPSHAPE_IBMCLOUD_IAM_URL", "https://iam.cloud.ibm.com/");
+    const iam = new RestApi(
+      serviceEndpoint("SHIPSHAPE_IBMCLOUD_IAM_URL", "https://iam.cloud.ibm.com/"),
+      ctx,
+      {
+        insecure: false,
+      },
+    );
     const token = new ExpiringValue((signal) => iamToken(iam, apiKey, ctx, signal));
     const scheme = address.insecure && /^http:\/\//i.test(context.registry.trim()) ? "http" : "https";
     const base = new URL(`${scheme}://${address.registryHost}/api/v1/`);
     const ca = context.caCert?.trim() || undefined;
-    const api = new RegistryApi(base, ctx, token, account, { insecure: address.insecure, ca });
+    // Every call of the Container Registry API names the account in an `Account` header.
+    const api = new RestApi(base, ctx, {
+      insecure: address.insecure,
+      ca,
+      authorization: token,
+      headers: { account },
+    });
     const client = new RegistryClient({
       registry: address.address,
       credentials: { kind: "basic", username: "iamapikey", password: apiKey },
@@ -319,9 +262,9 @@ export const bluemixProvider: RegistryProvider = {
       }
       await client.login();
     } catch (err) {
-      await Promise.all([api.close(), client.close()]);
+      await Promise.all([api.close(), iam.close(), client.close()]);
       throw err;
     }
-    return new BluemixSession(client, address.registryHost, api, namespace);
+    return new BluemixSession(client, address.registryHost, api, iam, namespace);
   },
 };

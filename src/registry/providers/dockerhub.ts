@@ -29,7 +29,6 @@
  *   `SHIPSHAPE_DOCKERHUB_REGISTRY_URL` (default https://registry-1.docker.io/); results name the
  *   registry `docker.io` wherever the requests go.
  */
-import { defaultRetryPolicy } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
@@ -42,7 +41,7 @@ import {
 } from "../errors.js";
 import { type Expiring, ExpiringValue } from "../expiring.js";
 import { isValidTag } from "../reference.js";
-import { type Headers, header, readBounded, Transport } from "../transport.js";
+import { type Headers, header } from "../transport.js";
 import { serviceEndpoint } from "./endpoints.js";
 import type {
   DiscoveredTag,
@@ -252,23 +251,20 @@ function jwtExpiry(token: string): number | undefined {
   }
 }
 
-/** `POST /v2/auth/token` through a Transport of its own (retries, Retry-After, rate-limit holds). */
+/** `POST /v2/auth/token`, without the API's own (expiring) authorization. */
 async function accessToken(
-  transport: Transport,
-  api: URL,
+  api: RestApi,
   account: { identifier: string; secret: string },
   signal?: AbortSignal,
 ): Promise<Expiring<string>> {
   const what = `signing in to the Docker Hub API as ${identityOf(account)}`;
-  const res = await transport.send({
-    method: "POST",
-    url: new URL("v2/auth/token", api),
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({ identifier: account.identifier, secret: account.secret }),
-    signal,
-    ctx: where,
-  });
-  const text = (await readBounded(res, MAX_TOKEN_BODY_BYTES, where)).toString("utf8");
+  const res = await api.request(
+    "POST",
+    "v2/auth/token",
+    { json: { identifier: account.identifier, secret: account.secret }, signal },
+    MAX_TOKEN_BODY_BYTES,
+  );
+  const text = res.text;
   if (res.status !== 200) throw failure(res.status, text, res.headers, what, where, account);
   let token: unknown;
   try {
@@ -295,7 +291,6 @@ class DockerHubSession implements ProviderSession {
   constructor(
     readonly client: RegistryClient,
     private readonly api: RestApi,
-    private readonly tokens: Transport,
     private readonly account: Account,
     private readonly selection: HubSelection,
   ) {}
@@ -431,7 +426,7 @@ class DockerHubSession implements ProviderSession {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.client.close(), this.api.close(), this.tokens.close()]);
+    await Promise.all([this.client.close(), this.api.close()]);
   }
 }
 
@@ -447,20 +442,10 @@ export const dockerHubProvider: RegistryProvider = {
     const account = accountOf(context.credential);
     const apiBase = serviceEndpoint("SHIPSHAPE_DOCKERHUB_API_URL", "https://hub.docker.com");
     const registryBase = serviceEndpoint("SHIPSHAPE_DOCKERHUB_REGISTRY_URL", "https://registry-1.docker.io");
-    const tokens = new Transport({
-      insecure: false,
-      concurrency: 2,
-      connectTimeoutMs: 10_000,
-      idleTimeoutMs: 30_000,
-      retry: defaultRetryPolicy,
-      userAgent: "shipshape/0.1",
-      maxRedirects: 5,
-    });
+    // The sign-in itself goes through the same API client, with no authorization of its own.
     const authorization =
-      account === undefined
-        ? undefined
-        : new ExpiringValue((signal) => accessToken(tokens, apiBase, account, signal));
-    const api = new RestApi(apiBase, where, { insecure: false, authorization });
+      account === undefined ? undefined : new ExpiringValue((signal) => accessToken(api, account, signal));
+    const api: RestApi = new RestApi(apiBase, where, { insecure: false, authorization });
     const client = new RegistryClient({
       registry: registryBase.href,
       credentials:
@@ -470,7 +455,7 @@ export const dockerHubProvider: RegistryProvider = {
       // Plain HTTP only for a registry endpoint configured as http:// (a mirror or a simulation).
       insecure: registryBase.protocol === "http:",
     });
-    const session = new DockerHubSession(client, api, tokens, account, selection);
+    const session = new DockerHubSession(client, api, account, selection);
     try {
       await authorization?.get();
       for (const namespace of selection.namespaces) await session.checkNamespace(namespace);

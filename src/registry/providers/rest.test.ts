@@ -8,8 +8,24 @@ import { RestApi } from "./rest.js";
 /** A REST API that accepts one bearer token and answers 401 to anything else, counting requests. */
 let accepted = "Bearer token-2";
 const seen: Array<string | undefined> = [];
+/** Every request as received: method, path, the headers that matter here, the body. */
+const received: { method?: string; url?: string; headers: Record<string, unknown>; body: string }[] = [];
 const server = createServer((req, res) => {
   seen.push(req.headers.authorization);
+  let body = "";
+  req.on("data", (chunk) => {
+    body += chunk;
+  });
+  req.on("end", () => {
+    const { accept, account, authorization } = req.headers;
+    const contentType = req.headers["content-type"];
+    received.push({
+      method: req.method,
+      url: req.url,
+      headers: { accept, account, authorization, "content-type": contentType },
+      body,
+    });
+  });
   const ok = req.headers.authorization === accepted;
   res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
   res.end(ok ? "[1,2,3]" : '{"message":"401 Unauthorized"}');
@@ -58,5 +74,47 @@ test("a renewed authorization refused again, or a fixed one, gives the 401 back 
     await fixed.close();
   } finally {
     accepted = "Bearer token-2";
+  }
+});
+
+test("request() sends a form or JSON with exactly the authorization given; headers go with every request", async () => {
+  const rest = new RestApi(
+    base,
+    { registry: base.host },
+    { insecure: true, authorization: "Bearer token-2", headers: { account: "acct-1" } },
+  );
+  try {
+    received.length = 0;
+    await rest.request("POST", "oauth/token", { form: new URLSearchParams({ grant_type: "x", a: "1 2" }) });
+    await rest.request("POST", "login", {
+      json: { identifier: "me", secret: "s" },
+      authorization: "Basic Zm9v",
+    });
+    await rest.get("items");
+    // The server records a request when its body has arrived; the last answer may come first.
+    while (received.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    const common = { accept: "application/json", account: "acct-1" };
+    assert.deepEqual(received, [
+      {
+        method: "POST",
+        url: "/api/oauth/token",
+        headers: { ...common, authorization: undefined, "content-type": "application/x-www-form-urlencoded" },
+        body: "grant_type=x&a=1+2",
+      },
+      {
+        method: "POST",
+        url: "/api/login",
+        headers: { ...common, authorization: "Basic Zm9v", "content-type": "application/json" },
+        body: '{"identifier":"me","secret":"s"}',
+      },
+      {
+        method: "GET",
+        url: "/api/items",
+        headers: { ...common, authorization: "Bearer token-2", "content-type": undefined },
+        body: "",
+      },
+    ]);
+  } finally {
+    await rest.close();
   }
 });

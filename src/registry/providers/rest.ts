@@ -35,6 +35,8 @@ export class RestApi {
       ca?: string | undefined;
       /** The Authorization header value, or one that expires (OAuth access tokens). */
       authorization?: string | ExpiringValue<string> | undefined;
+      /** Headers every request carries besides Accept (e.g. IBM Cloud's Account). */
+      headers?: Record<string, string> | undefined;
     },
   ) {
     this.transport = new Transport({
@@ -48,37 +50,63 @@ export class RestApi {
       maxRedirects: 5,
     });
     this.authorization = options.authorization;
+    this.headers = { ...options.headers, accept: "application/json" };
   }
 
   private readonly authorization: string | ExpiringValue<string> | undefined;
+  private readonly headers: Record<string, string>;
 
   /**
    * GET of `path` (relative to the base, already encoded) or of an absolute URL. An expiring
    * authorization that is refused (401) is renewed once and the request sent again.
    */
   async get(target: string | URL, signal?: AbortSignal): Promise<ApiResponse> {
-    const url = typeof target === "string" ? new URL(target, this.base) : target;
     const auth = this.authorization;
-    const first = await this.send(url, typeof auth === "string" ? auth : await auth?.get(signal), signal);
+    const first = await this.request("GET", target, {
+      authorization: typeof auth === "string" ? auth : await auth?.get(signal),
+      signal,
+    });
     if (first.status !== 401 || auth === undefined || typeof auth === "string") return first;
     auth.invalidate();
-    return this.send(url, await auth.get(signal), signal);
+    return this.request("GET", target, { authorization: await auth.get(signal), signal });
   }
 
-  private async send(
-    url: URL,
-    authorization: string | undefined,
-    signal?: AbortSignal,
+  /**
+   * One request with exactly the authorization given (none by default) instead of the API's own:
+   * token endpoints, and APIs whose token depends on the call (ACR's access token per scope). A
+   * body is a form or JSON.
+   */
+  async request(
+    method: "GET" | "POST",
+    target: string | URL,
+    options: {
+      authorization?: string | undefined;
+      form?: URLSearchParams | undefined;
+      json?: unknown;
+      signal?: AbortSignal | undefined;
+    } = {},
+    maxBytes = MAX_API_BODY_BYTES,
   ): Promise<ApiResponse> {
+    const url = typeof target === "string" ? new URL(target, this.base) : target;
+    const headers = { ...this.headers };
+    let body: string | undefined;
+    if (options.form !== undefined) {
+      headers["content-type"] = "application/x-www-form-urlencoded";
+      body = options.form.toString();
+    } else if (options.json !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(options.json);
+    }
     const res = await this.transport.send({
-      method: "GET",
+      method,
       url,
-      headers: { accept: "application/json" },
-      authorization,
-      signal,
+      headers,
+      body,
+      authorization: options.authorization,
+      signal: options.signal,
       ctx: this.ctx,
     });
-    const text = (await readBounded(res, MAX_API_BODY_BYTES, this.ctx)).toString("utf8");
+    const text = (await readBounded(res, maxBytes, this.ctx)).toString("utf8");
     return { status: res.status, headers: res.headers, url: res.url, text };
   }
 
