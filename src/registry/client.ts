@@ -438,6 +438,35 @@ export class RegistryClient {
     await res.body.dump().catch(() => undefined);
   }
 
+  /** Who this client acts as, for messages ("user \"x\"", "anonymous access", a refreshing credential's description). */
+  get identity(): string {
+    return this.auth.identity;
+  }
+
+  /**
+   * A GET of a small JSON document under /v2/ of `repository` with this client's authentication (the
+   * ping's challenge, a pull token, one renewal after a 401): a product's extension of the
+   * distribution API, such as Google's tags/list with `child` and `manifest`. Any other status comes
+   * back with its body, for the provider to explain in the product's terms.
+   */
+  async getExtension(
+    repository: string,
+    pathAndQuery: string,
+    options: { maxBytes: number; what: string; signal?: AbortSignal | undefined },
+  ): Promise<{ status: number; text: string }> {
+    const ctx = { ...this.ctx, repository };
+    const url = await this.endpoint(`v2/${repository}/${pathAndQuery}`, options.signal);
+    const { res, bytes } = await this.fetchSmall(
+      { method: "GET", url, headers: { accept: "application/json" }, signal: options.signal },
+      [pullScope(repository)],
+      ctx,
+      options.maxBytes,
+      options.what,
+      () => true,
+    );
+    return { status: res.status, text: bytes.toString("utf8") };
+  }
+
   /** Tags of a repository, sanitised (no nulls, digests or invalid names), without signature/attestation tags. */
   async listTags(
     repository: string,

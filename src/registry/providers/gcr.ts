@@ -32,8 +32,7 @@
  *   `SHIPSHAPE_ARTIFACTREGISTRY_URL` (default https://artifactregistry.googleapis.com/).
  */
 import { createSign } from "node:crypto";
-import { Authenticator, type Credentials, pullScope, type StaticCredentials } from "../auth.js";
-import { defaultRetryPolicy } from "../backoff.js";
+import type { Credentials, StaticCredentials } from "../auth.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
@@ -47,8 +46,6 @@ import {
 } from "../errors.js";
 import { type Expiring, ExpiringValue } from "../expiring.js";
 import { isValidTag } from "../reference.js";
-import { readBounded, Transport } from "../transport.js";
-import { parseWwwAuthenticate } from "../www-authenticate.js";
 import { v2AddressOf } from "./docker-v2.js";
 import { serviceEndpoint } from "./endpoints.js";
 import type {
@@ -337,72 +334,30 @@ interface TagsListAnswer {
 }
 
 /**
- * GETs of the registry's tags/list with the distribution client's authentication: the ping's
- * challenge (the registry's 401s on other paths may carry none, registries.md 2.6) and a token per
- * repository scope, renewed once after a 401.
+ * The registry's extended tags/list (registries.md 2.6) through the distribution client, whose
+ * ping learns the challenge the registry's 401s on this path may lack; statuses in Google's terms.
  */
 class TagsListReader {
-  private readonly transport: Transport;
-  private readonly auth: Authenticator;
-  private base: URL | undefined;
-
   constructor(
     private readonly client: RegistryClient,
-    credentials: Credentials,
     private readonly ctx: RegistryErrorContext,
-    options: { insecure: boolean; ca?: string | undefined },
-  ) {
-    this.transport = new Transport({
-      insecure: options.insecure,
-      ca: options.ca,
-      concurrency: WALK_CONCURRENCY,
-      connectTimeoutMs: 10_000,
-      idleTimeoutMs: 30_000,
-      retry: defaultRetryPolicy,
-      userAgent: "shipshape/0.1",
-      maxRedirects: 5,
-    });
-    this.auth = new Authenticator(this.transport, credentials, ctx, options.insecure);
-  }
-
-  private async ping(signal?: AbortSignal): Promise<URL> {
-    if (this.base) return this.base;
-    const base = new URL((await this.client.ping(signal)).baseUrl);
-    const res = await this.transport.send({
-      method: "GET",
-      url: new URL("v2/", base),
-      signal,
-      ctx: this.ctx,
-    });
-    await res.body.dump().catch(() => undefined);
-    this.auth.learn(res.status === 401 ? parseWwwAuthenticate(res.headers["www-authenticate"]) : []);
-    this.base = base;
-    return base;
-  }
+  ) {}
 
   /** The extended tags/list of `name` (a repository or a project/folder above repositories). */
   async read(name: string, signal?: AbortSignal): Promise<TagsListAnswer> {
     const ctx = { ...this.ctx, repository: name };
-    const url = new URL(`v2/${name}/tags/list`, await this.ping(signal));
-    url.searchParams.set("n", String(TAGS_LIST_ENTRIES));
-    const scopes = [pullScope(name)];
-    let res = await this.get(url, scopes, ctx, signal);
-    if (res.status === 401) {
-      this.auth.invalidate(scopes);
-      res = await this.get(url, scopes, ctx, signal);
-    }
-    const text = (await readBounded(res, MAX_TAGS_LIST_BYTES, ctx)).toString("utf8");
+    const res = await this.client.getExtension(name, `tags/list?n=${TAGS_LIST_ENTRIES}`, {
+      maxBytes: MAX_TAGS_LIST_BYTES,
+      what: "listing tags",
+      signal,
+    });
     if (res.status !== 200) {
-      const why = describeErrorBody(text);
+      const why = describeErrorBody(res.text);
       const answer = `HTTP ${res.status}${why ? `: ${why}` : ""}`;
-      if (res.status === 401)
-        throw new AuthError(ctx, `listing tags: ${PRODUCT} rejected ${this.auth.identity} (${answer})`, {
-          status: 401,
-        });
       if (res.status === 403)
         throw new PermissionError(
           ctx,
-          `listing tags: ${PRODUCT} denied ${this.auth.identity} (${answer}); grant roles/artifactregistry.reader and check the project ID`,
+          `listing tags: ${PRODUCT} denied ${this.client.identity} (${answer}); grant roles/artifactregistry.reader and check the project ID`,
           { status: 403 },
         );
       if (res.status === 404)
@@ -418,27 +373,10 @@ class TagsListReader {
       throw new ProtocolError(ctx, `listing tags: ${PRODUCT} answered ${answer}`, { status: res.status });
     }
     try {
-      return JSON.parse(text) as TagsListAnswer;
+      return JSON.parse(res.text) as TagsListAnswer;
     } catch {
       throw new ProtocolError(ctx, "listing tags: the answer is not JSON");
     }
-  }
-
-  private async get(url: URL, scopes: string[], ctx: RegistryErrorContext, signal?: AbortSignal) {
-    const res = await this.transport.send({
-      method: "GET",
-      url,
-      headers: { accept: "application/json" },
-      authorization: await this.auth.authorization(scopes, signal),
-      signal,
-      ctx,
-    });
-    if (res.status === 401) await res.body.dump().catch(() => undefined);
-    return res;
-  }
-
-  close(): Promise<void> {
-    return this.transport.close();
   }
 }
 
@@ -559,7 +497,7 @@ class GcrSession implements ProviderSession {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.client.close(), this.reader.close(), this.api?.close()]);
+    await Promise.all([this.client.close(), this.api?.close()]);
   }
 }
 
@@ -644,7 +582,7 @@ export const gcrProvider: RegistryProvider = {
       insecure: address.insecure,
       ca,
     });
-    const reader = new TagsListReader(client, access.registry, ctx, { insecure: address.insecure, ca });
+    const reader = new TagsListReader(client, ctx);
     const useApi = access.api !== undefined && !isGcrHost(address.registryHost);
     const api = useApi
       ? new RestApi(
@@ -667,7 +605,7 @@ export const gcrProvider: RegistryProvider = {
       for (const [project, source] of sources) if (source === "walk") await reader.read(project);
       return new GcrSession(client, address.registryHost, api, reader, sources);
     } catch (err) {
-      await Promise.all([client.close(), reader.close(), api?.close()]);
+      await Promise.all([client.close(), api?.close()]);
       throw err;
     }
   },
