@@ -8,6 +8,8 @@
  * simulation's records.
  */
 import assert from "node:assert/strict";
+import { createServer, request as httpRequest } from "node:http";
+import { type AddressInfo, connect as connectSocket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { Credential } from "../src/api/schemas.js";
 import {
@@ -302,6 +304,72 @@ describe("jfrog provider", { timeout: 300_000 }, () => {
         return true;
       },
     );
+  });
+
+  test("the subdomain method (<key>.<host>): that key alone, images without the key, pulls by that host", async () => {
+    // `docker-remote.artifactory.test` resolves nowhere: an HTTP proxy on 127.0.0.1 (the environment's
+    // HTTP_PROXY, which the Transport honours) carries every request to the simulation, Host kept.
+    const port = new URL(sim.url).port;
+    const hosts: string[] = [];
+    const forward = createServer((req, res) => {
+      const target = new URL(req.url ?? "/");
+      hosts.push(target.host);
+      const upstream = httpRequest(
+        {
+          host: "127.0.0.1",
+          port: target.port,
+          path: `${target.pathname}${target.search}`,
+          method: req.method,
+          headers: req.headers,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on("error", () => res.destroy());
+      req.pipe(upstream);
+    });
+    // undici's proxy agent tunnels with CONNECT, also to http:// targets.
+    forward.on("connect", (req, client, head) => {
+      const [host, targetPort] = (req.url ?? "").split(":");
+      hosts.push(req.url ?? "");
+      const upstream = connectSocket(Number(targetPort), "127.0.0.1", () => {
+        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      assert.equal(host, "docker-remote.artifactory.test");
+      upstream.on("error", () => client.destroy());
+      client.on("error", () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => forward.listen(0, "127.0.0.1", resolve));
+    const saved = process.env.HTTP_PROXY;
+    process.env.HTTP_PROXY = `http://127.0.0.1:${(forward.address() as AddressInfo).port}`;
+    try {
+      const session = await connect({
+        credential: basic(USER, PASSWORD),
+        registry: `http://docker-remote.artifactory.test:${port}`,
+      });
+      assert.equal(session.registryHost, `docker-remote.artifactory.test:${port}`);
+      assert.deepEqual(await session.listRepositories(), ["library/alpine", "library/debian"]);
+      assert.deepEqual(
+        await session.listTags("library/alpine", { withTimes: true }),
+        expectedTags("docker-remote/library/alpine"),
+      );
+      const image = await session.client.resolveImage("library/alpine", "3.10.3");
+      assert.equal(image.digest, seededImage("docker-remote/library/alpine", "3.10.3").digest);
+      assert.ok(
+        hosts.length > 0 && hosts.every((h) => h === `docker-remote.artifactory.test:${port}`),
+        hosts.join(" "),
+      );
+    } finally {
+      if (saved === undefined) delete process.env.HTTP_PROXY;
+      else process.env.HTTP_PROXY = saved;
+      forward.closeAllConnections();
+      await new Promise((resolve) => forward.close(resolve));
+    }
   });
 
   test("429 with Retry-After and 503 are retried; a lasting 429 is a rate-limit error", async () => {

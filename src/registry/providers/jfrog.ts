@@ -11,8 +11,11 @@
  *   repository-path method (`<host>/v2/<repo-key>/<image>`, Artifactory's default since 5.8 and the
  *   only one on SaaS), so every repository is named `<repo-key>/<image>`. "https://<host>/<repo-key>"
  *   (a Docker reference's registry part under that method) scans that one key whatever its type.
- *   A `caCert` is trusted for both. The subdomain (`<key>.<host>`) and port methods are single-key
- *   Docker v2 registries without the REST API's times: type `2`.
+ *   A `caCert` is trusted for both. Under the subdomain method (`https://<key>.<host>`: the reverse
+ *   proxy maps the host's /v2/ to that key and passes /artifactory/ on) the host's first label is a
+ *   Docker key: that key alone is scanned and its images are named `<image>`. The port method
+ *   (a port per key) is not supported (spec section 8), as in Prisma Cloud: such a port is a
+ *   single-key v2 registry, type `2`.
  * - Credentials: none (anonymous access, when enabled) or `basic`: a user with its password, or with
  *   an access/identity token as the password (Docker's own form). Checked at connect against the
  *   REST API and, through `docker login`'s request, the `/v2/token` realm.
@@ -142,7 +145,15 @@ class ArtifactorySession implements ProviderSession {
     private readonly repoTypes: Set<JfrogRepoType>,
     /** The one key the registry value names (`<host>/<key>`), if any. */
     private readonly selectedKey: string | undefined,
+    /** The host's first DNS label, which names the key under the subdomain method (`<key>.<host>`). */
+    private readonly hostLabel: string | undefined,
   ) {}
+
+  /**
+   * The key this host serves alone under the subdomain method, found by the first listing (connect
+   * lists the keys first): its images are then `<image>`, not `<key>/<image>`.
+   */
+  private subdomainKey: string | undefined;
 
   private get who(): string {
     return this.username === undefined ? "anonymous access" : `user "${this.username}"`;
@@ -202,6 +213,14 @@ class ArtifactorySession implements ProviderSession {
     const res = await this.api.get("api/repositories?packageType=docker", signal);
     if (res.status !== 200) throw this.failure(res, what);
     const listed = this.api.array<ArtifactoryRepository>(res, what);
+    const subdomain =
+      this.selectedKey === undefined && this.hostLabel !== undefined
+        ? listed.find((r) => r.key.toLowerCase() === this.hostLabel)
+        : undefined;
+    if (subdomain !== undefined) {
+      this.subdomainKey = subdomain.key;
+      return [subdomain.key];
+    }
     if (this.selectedKey !== undefined) {
       if (listed.some((r) => r.key === this.selectedKey)) return [this.selectedKey];
       throw new NotFoundError(
@@ -265,7 +284,7 @@ class ArtifactorySession implements ProviderSession {
         { registry: this.registryHost },
         signal,
       );
-      for (const image of images) names.add(`${key}/${image}`);
+      for (const image of images) names.add(this.subdomainKey === undefined ? `${key}/${image}` : image);
     }
     return [...names].sort();
   }
@@ -276,14 +295,14 @@ class ArtifactorySession implements ProviderSession {
   ): Promise<DiscoveredTag[]> {
     const ctx = { registry: this.registryHost, repository };
     const slash = repository.indexOf("/");
-    if (slash < 0) {
+    if (this.subdomainKey === undefined && slash < 0) {
       throw new NotFoundError(
         ctx,
         "an Artifactory repository name starts with its repository key (key/image)",
       );
     }
-    const key = repository.slice(0, slash);
-    const image = repository.slice(slash + 1);
+    const key = this.subdomainKey ?? repository.slice(0, slash);
+    const image = this.subdomainKey === undefined ? repository.slice(slash + 1) : repository;
     const listed = await this.pagedList(
       `api/docker/${encodeURIComponent(key)}/v2/${image}/tags/list`,
       "tags",
@@ -368,7 +387,21 @@ export const jfrogProvider: RegistryProvider = {
       ca,
     });
     const username = credentials.kind === "basic" ? credentials.username : undefined;
-    const session = new ArtifactorySession(client, parsed.host, api, username, repoTypes, selectedKey);
+    // Under the subdomain method the host's first label is the key (`docker-local.art.example.com`).
+    const hostname = parsed.host.replace(/:\d+$/, "");
+    const hostLabel =
+      /^[a-z0-9-]+\.[^.]+\.[^.]+/i.test(hostname) && !/^[\d.]+$/.test(hostname)
+        ? hostname.split(".")[0]?.toLowerCase()
+        : undefined;
+    const session = new ArtifactorySession(
+      client,
+      parsed.host,
+      api,
+      username,
+      repoTypes,
+      selectedKey,
+      hostLabel,
+    );
     try {
       await session.repositoryKeys();
       await client.login().catch((err: unknown) => {
