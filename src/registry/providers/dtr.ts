@@ -25,7 +25,9 @@
  * - MSR 4 is built on Harbor: a registry without `/api/v0` whose `/api/v2.0/systeminfo` answers is
  *   handed to the Harbor provider (registries.md 2.8) with the same credentials, as a basic one.
  */
+
 import { basicHeader, type Credentials } from "../auth.js";
+import { parseRetryAfter } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
@@ -160,14 +162,12 @@ class DtrSession implements ProviderSession {
         );
       case 404:
         return new NotFoundError(ctx, `${what}: not found (${answer})`, { status: 404 });
-      case 429: {
-        const seconds = Number(header(res.headers, "retry-after"));
+      case 429:
         return new RateLimitedError(
           ctx,
           `${what}: DTR kept answering ${answer} after the retries; lower the scan's concurrency`,
-          Number.isFinite(seconds) ? seconds * 1000 : undefined,
+          parseRetryAfter(header(res.headers, "retry-after")),
         );
-      }
       default:
         return new ProtocolError(ctx, `${what}: DTR answered ${answer}`, { status: res.status });
     }

@@ -30,7 +30,9 @@
  *   `checksums.sha256` the manifest digest. The Storage API reads metadata only, so scanning a local
  *   repository leaves the artifacts' "Last Downloaded" as it was.
  */
+
 import { basicHeader, type Credentials } from "../auth.js";
+import { parseRetryAfter } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
@@ -186,14 +188,12 @@ class ArtifactorySession implements ProviderSession {
           `${what}: Artifactory does not know it (${answer}); check the repository key and that the URL is the Artifactory base URL`,
           { status: 404 },
         );
-      case 429: {
-        const seconds = Number(header(res.headers, "retry-after"));
+      case 429:
         return new RateLimitedError(
           ctx,
           `${what}: Artifactory kept answering ${answer} after the retries; lower the scan's concurrency or ask the administrator about the rate limit`,
-          Number.isFinite(seconds) ? seconds * 1000 : undefined,
+          parseRetryAfter(header(res.headers, "retry-after")),
         );
-      }
       default:
         return new ProtocolError(ctx, `${what}: Artifactory answered ${answer}`, { status: res.status });
     }

@@ -37,6 +37,7 @@
  *   `items[0].created` (when the tag event was recorded: the push or import) the push time. Tags
  *   without any event (an import that has not succeeded) are skipped.
  */
+import { parseRetryAfter } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
@@ -174,14 +175,12 @@ function apiFailure(
       return new NotFoundError(ctx, `${what}: not found on the OpenShift API server (${answer})`, {
         status: 404,
       });
-    case 429: {
-      const seconds = Number(header(res.headers, "retry-after"));
+    case 429:
       return new RateLimitedError(
         ctx,
         `${what}: the OpenShift API server is throttling requests (${answer}); retry later`,
-        Number.isFinite(seconds) ? seconds * 1000 : undefined,
+        parseRetryAfter(header(res.headers, "retry-after")),
       );
-    }
     default:
       return new ProtocolError(ctx, `${what}: the OpenShift API server answered ${answer}`, {
         status: res.status,

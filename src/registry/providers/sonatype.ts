@@ -20,7 +20,9 @@
  *   member holding a tag wins, as the group serves it). The tag's manifest asset gives the digest
  *   (`checksum.sha256`) and the push time (`lastModified`, else `blobCreated`).
  */
+
 import { basicHeader, type Credentials } from "../auth.js";
+import { parseRetryAfter } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
@@ -230,14 +232,12 @@ function nexusFailure(
         `${what}: not found (${answer}); check that the registry is the Nexus address with the repository's connector port`,
         { status: 404 },
       );
-    case 429: {
-      const seconds = Number(header(res.headers, "retry-after"));
+    case 429:
       return new RateLimitedError(
         ctx,
         `${what}: Nexus kept answering ${answer} after the retries; lower the scan's concurrency`,
-        Number.isFinite(seconds) ? seconds * 1000 : undefined,
+        parseRetryAfter(header(res.headers, "retry-after")),
       );
-    }
     default:
       return new ProtocolError(ctx, `${what}: Nexus answered ${answer}`, { status: res.status });
   }
