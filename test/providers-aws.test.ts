@@ -25,7 +25,7 @@ import { awsProvider, ecrHostOf } from "../src/registry/providers/aws.js";
 import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
-import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
+import { ensureSeededStorage, type SeedContents, seedContents, seededDigestOf } from "./harness/seed.js";
 import { type EcrSim, startEcrSim } from "./harness/sim/ecr.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
 
@@ -80,9 +80,7 @@ async function connect(cred: Credential = credential()) {
 
 const seededTags = (repository: string) =>
   seed.repositories.find((r) => r.name === NAMES[repository])?.tags ?? assert.fail(repository);
-const seededDigest = (repository: string, tag: string) =>
-  seed.images.find((i) => i.repository === NAMES[repository] && i.tag === tag)?.digest ??
-  assert.fail(`${repository}:${tag}`);
+const seededDigest = (repository: string, tag: string) => seededDigestOf(seed, NAMES, repository, tag);
 /** The simulation's record of the image a tag is on. */
 const simImage = (repository: string, tag: string) =>
   sim.images.find((i) => i.repository === repository && i.tags.includes(tag)) ??

@@ -25,7 +25,7 @@ import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
 import { generateRegistryCertificates, type RegistryCertificates } from "./harness/registry.js";
-import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
+import { ensureSeededStorage, type SeedContents, seedContents, seededDigestOf } from "./harness/seed.js";
 import { type AcrGrants, type AcrSim, startAcrSim } from "./harness/sim/acr.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
 
@@ -94,9 +94,7 @@ async function connect(credential: Credential, spec: Record<string, unknown> = {
   return session;
 }
 
-const seededDigest = (repository: string, tag: string) =>
-  seed.images.find((i) => i.repository === NAMES[repository] && i.tag === tag)?.digest ??
-  assert.fail(`${repository}:${tag}`);
+const seededDigest = (repository: string, tag: string) => seededDigestOf(seed, NAMES, repository, tag);
 
 /** What the provider should list for a repository: readable tags, by name, with lastUpdateTime. */
 const expectedTags = (repository: string) =>

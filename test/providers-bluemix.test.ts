@@ -19,7 +19,7 @@ import { bluemixProvider } from "../src/registry/providers/bluemix.js";
 import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
-import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
+import { ensureSeededStorage, type SeedContents, seedContents, seededDigestOf } from "./harness/seed.js";
 import { type BluemixSim, startBluemixSim } from "./harness/sim/bluemix.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
 
@@ -61,9 +61,7 @@ async function connect(options: { namespace?: string; credential?: Credential } 
 
 const seededTags = (repository: string) =>
   seed.repositories.find((r) => r.name === NAMES[repository])?.tags ?? assert.fail(repository);
-const seededDigest = (repository: string, tag: string) =>
-  seed.images.find((i) => i.repository === NAMES[repository] && i.tag === tag)?.digest ??
-  assert.fail(`${repository}:${tag}`);
+const seededDigest = (repository: string, tag: string) => seededDigestOf(seed, NAMES, repository, tag);
 
 before(
   async () => {

@@ -27,7 +27,13 @@ import type { DiscoveredTag, ProviderSession } from "../src/registry/providers/p
 import { selectTags } from "../src/scan/tag-selection.js";
 import { startFaultProxy } from "./harness/fault-proxy.js";
 import { generateRegistryCertificates } from "./harness/registry.js";
-import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
+import {
+  byTag,
+  ensureSeededStorage,
+  type SeedContents,
+  seedContents,
+  seededDigestOf,
+} from "./harness/seed.js";
 import { type QuaySim, startQuaySim } from "./harness/sim/quay.js";
 import { createStorageView, readBlobJson, type StorageView } from "./harness/sim/storage.js";
 
@@ -134,13 +140,7 @@ async function connect(
 }
 
 /** The seed's digest of a Quay repository's tag. */
-function seededDigest(repository: string, tag: string): string {
-  const image = seed.images.find((i) => i.repository === names[repository] && i.tag === tag);
-  assert.ok(image, `${repository}:${tag} is seeded`);
-  return image.digest;
-}
-
-const byTag = (a: DiscoveredTag, b: DiscoveredTag) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
+const seededDigest = (repository: string, tag: string) => seededDigestOf(seed, names, repository, tag);
 
 /** What Quay's API holds as active for a repository: digest and start time. */
 function activeTags(repository: string): DiscoveredTag[] {

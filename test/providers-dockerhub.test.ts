@@ -29,7 +29,13 @@ import {
 import { providerFor } from "../src/registry/providers/index.js";
 import type { DiscoveredTag, ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
-import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
+import {
+  byTag,
+  ensureSeededStorage,
+  type SeedContents,
+  seedContents,
+  seededDigestOf,
+} from "./harness/seed.js";
 import { type DockerHubSim, startDockerHubSim } from "./harness/sim/dockerhub.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
 
@@ -117,13 +123,7 @@ async function connect(
   return session;
 }
 
-function seededDigest(repository: string, tag: string): string {
-  const image = seed.images.find((i) => i.repository === names[repository] && i.tag === tag);
-  assert.ok(image, `${repository}:${tag} is seeded`);
-  return image.digest;
-}
-
-const byTag = (a: DiscoveredTag, b: DiscoveredTag) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
+const seededDigest = (repository: string, tag: string) => seededDigestOf(seed, names, repository, tag);
 
 /** What the provider should report: the seed's digest, `tag_last_pushed` or else `last_updated`. */
 function expectedTags(repository: string): DiscoveredTag[] {

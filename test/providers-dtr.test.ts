@@ -24,7 +24,13 @@ import { dtrProvider } from "../src/registry/providers/dtr.js";
 import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
-import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
+import {
+  byTag,
+  ensureSeededStorage,
+  type SeedContents,
+  seedContents,
+  seededDigestOf,
+} from "./harness/seed.js";
 import { type DtrSim, startDtrSim } from "./harness/sim/dtr.js";
 import { startHarborSim } from "./harness/sim/harbor.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
@@ -108,13 +114,7 @@ async function connect(
   return session;
 }
 
-function seededDigest(repository: string, tag: string): string {
-  const image = seed.images.find((i) => i.repository === NAMES[repository] && i.tag === tag);
-  assert.ok(image, `${repository}:${tag} is seeded`);
-  return image.digest;
-}
-
-const byTag = <T extends { tag: string }>(a: T, b: T) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
+const seededDigest = (repository: string, tag: string) => seededDigestOf(seed, NAMES, repository, tag);
 
 /** The simulation's tags of a repository as the provider should report them: last push = updatedAt. */
 function expectedTags(repository: string) {

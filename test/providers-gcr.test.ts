@@ -21,7 +21,7 @@ import { gcrProvider, isGcrHost, locationOfHost, projectsOfPattern } from "../sr
 import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
-import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
+import { ensureSeededStorage, type SeedContents, seedContents, seededDigestOf } from "./harness/seed.js";
 import { type GcrSim, startGcrSim } from "./harness/sim/gcr.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
 
@@ -93,9 +93,7 @@ async function connect(options: { repository?: string; credential?: Credential |
 
 const seededTags = (repository: string) =>
   seed.repositories.find((r) => r.name === NAMES[repository])?.tags ?? assert.fail(repository);
-const seededDigest = (repository: string, tag: string) =>
-  seed.images.find((i) => i.repository === NAMES[repository] && i.tag === tag)?.digest ??
-  assert.fail(`${repository}:${tag}`);
+const seededDigest = (repository: string, tag: string) => seededDigestOf(seed, NAMES, repository, tag);
 
 async function assertTags(session: ProviderSession, repository: string) {
   const tags = await session.listTags(repository, { withTimes: true });

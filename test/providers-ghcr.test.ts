@@ -18,7 +18,7 @@ import { ghcrProvider } from "../src/registry/providers/ghcr.js";
 import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderContext, ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
-import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
+import { ensureSeededStorage, type SeedContents, seedContents, seededDigestOf } from "./harness/seed.js";
 import { type GhcrSim, startGhcrSim } from "./harness/sim/ghcr.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
 
@@ -60,9 +60,7 @@ async function connect(
 
 const seededTags = (repository: string) =>
   seed.repositories.find((r) => r.name === NAMES[repository])?.tags ?? assert.fail(repository);
-const seededDigest = (repository: string, tag: string) =>
-  seed.images.find((i) => i.repository === NAMES[repository] && i.tag === tag)?.digest ??
-  assert.fail(`${repository}:${tag}`);
+const seededDigest = (repository: string, tag: string) => seededDigestOf(seed, NAMES, repository, tag);
 const apiRequests = (path: RegExp) => sim.requests.filter((r) => path.test(r.path));
 
 before(

@@ -21,7 +21,7 @@ import { gitlabApiBase, gitlabProvider } from "../src/registry/providers/gitlab.
 import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { startFaultProxy } from "./harness/fault-proxy.js";
-import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
+import { ensureSeededStorage, type SeedContents, seedContents, seededDigestOf } from "./harness/seed.js";
 import { type GitlabSim, startGitlabSim } from "./harness/sim/gitlab.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
 
@@ -135,11 +135,7 @@ async function connect(
 const ids = (kind: "group" | "project", paths: string[]) =>
   paths.map((p) => String(kind === "group" ? sim.groupId(p) : sim.projectId(p)));
 
-function seededDigest(repository: string, tag: string): string {
-  const image = seed.images.find((i) => i.repository === names[repository] && i.tag === tag);
-  assert.ok(image, `${repository}:${tag} is seeded`);
-  return image.digest;
-}
+const seededDigest = (repository: string, tag: string) => seededDigestOf(seed, names, repository, tag);
 
 function expectedTags(repository: string) {
   return sim.tags

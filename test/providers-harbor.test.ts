@@ -18,7 +18,13 @@ import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
 import { startFaultProxy } from "./harness/fault-proxy.js";
 import { generateRegistryCertificates } from "./harness/registry.js";
-import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
+import {
+  byTag,
+  ensureSeededStorage,
+  type SeedContents,
+  seedContents,
+  seededDigestOf,
+} from "./harness/seed.js";
 import { type HarborSim, startHarborSim } from "./harness/sim/harbor.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
 
@@ -82,14 +88,7 @@ async function connect(credential?: Credential): Promise<ProviderSession> {
   return session;
 }
 
-/** The seed's digest of a Harbor repository's tag. */
-function seededDigest(repository: string, tag: string): string {
-  const image = seed.images.find((i) => i.repository === names[repository] && i.tag === tag);
-  assert.ok(image, `${repository}:${tag} is seeded`);
-  return image.digest;
-}
-
-const byTag = <T extends { tag: string }>(a: T, b: T) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
+const seededDigest = (repository: string, tag: string) => seededDigestOf(seed, names, repository, tag);
 
 function expectedTags(repository: string) {
   return sim.tags

@@ -23,7 +23,7 @@ import { providerFor } from "../src/registry/providers/index.js";
 import { jfrogProvider } from "../src/registry/providers/jfrog.js";
 import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { selectTags } from "../src/scan/tag-selection.js";
-import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
+import { byTag, ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
 import {
   type ArtifactorySim,
   type ArtifactorySimOptions,
@@ -118,8 +118,6 @@ const seededImage = (repository: string, tag: string) => {
   assert.ok(image, `${repository}:${tag} is seeded`);
   return image;
 };
-
-const byTag = <T extends { tag: string }>(a: T, b: T) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
 
 function expectedTags(repository: string) {
   return sim.tags

@@ -31,7 +31,7 @@ import type { ProviderContext, ProviderSession } from "../src/registry/providers
 import { redhatProvider } from "../src/registry/providers/redhat.js";
 import { readLayoutImage } from "./harness/image-kit.js";
 import { generateRegistryCertificates } from "./harness/registry.js";
-import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
+import { ensureSeededStorage, type SeedContents, seedContents, seededDigestOf } from "./harness/seed.js";
 import { type OpenShiftSim, startOpenShiftSim } from "./harness/sim/openshift.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
 import { ensureTestbedLayout } from "./harness/testbed.js";
@@ -103,11 +103,7 @@ async function connect(options: Partial<ProviderContext> = {}): Promise<Provider
   return session;
 }
 
-function seededDigest(repository: string, tag: string): string {
-  const image = seed.images.find((i) => i.repository === names[repository] && i.tag === tag);
-  assert.ok(image, `${repository}:${tag} is seeded`);
-  return image.digest;
-}
+const seededDigest = (repository: string, tag: string) => seededDigestOf(seed, names, repository, tag);
 
 function expectedTags(repository: string) {
   return sim.tags

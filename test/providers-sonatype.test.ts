@@ -14,7 +14,7 @@ import { providerFor } from "../src/registry/providers/index.js";
 import type { ProviderSession } from "../src/registry/providers/provider.js";
 import { sonatypeProvider } from "../src/registry/providers/sonatype.js";
 import { selectTags } from "../src/scan/tag-selection.js";
-import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
+import { byTag, ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
 import { type NexusSim, type NexusSimOptions, startNexusSim } from "./harness/sim/nexus.js";
 import { createStorageView, type StorageView } from "./harness/sim/storage.js";
 
@@ -89,8 +89,6 @@ const seededDigest = (repository: string, image: string, tag: string) => {
   assert.ok(found, `${repository}/${image}:${tag} is seeded`);
   return found.digest;
 };
-
-const byTag = <T extends { tag: string }>(a: T, b: T) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
 
 function expectedTags(repository: string, image: string) {
   return sim.tags

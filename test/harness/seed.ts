@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -88,6 +89,24 @@ function pick(descriptor: Descriptor): { digest: string; mediaType: string } {
 }
 
 /** What ensureSeededStorage() puts in the registry: assert against this, not against magic numbers. */
+/**
+ * The seed's digest of `tag` in the seeded repository that a product's repository name stands for
+ * (`names`: product name → seeded repository, as given to createStorageView).
+ */
+export function seededDigestOf(
+  seed: SeedContents,
+  names: Record<string, string>,
+  repository: string,
+  tag: string,
+): string {
+  const image = seed.images.find((i) => i.repository === names[repository] && i.tag === tag);
+  assert.ok(image, `${repository}:${tag} is seeded`);
+  return image.digest;
+}
+
+/** Tags by name in code-unit order, as the providers return them. */
+export const byTag = <T extends { tag: string }>(a: T, b: T) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
+
 export async function seedContents(): Promise<SeedContents> {
   return contentsOf((await readLayoutIndex(await ensureTestbedLayout())).manifests);
 }
