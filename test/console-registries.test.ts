@@ -185,6 +185,33 @@ const products: Record<string, (ctx: Context, team: string) => Promise<RegistryU
     };
   },
 
+  /** Artifactory's port method: the key's own port serves it alone, images are `<image>`. */
+  async "jfrog-ports"(ctx, team) {
+    const names = teamRepositories(ctx, team);
+    const view = await ctx.view(Object.fromEntries(names.map((n) => [`docker-local/${n}`, n])));
+    const sim = await startArtifactorySim({
+      storageDir: view.dir,
+      repositories: [{ key: "docker-local", type: "LOCAL" }],
+      accounts: { scanner: { password: "artifactory-token" } },
+      portKeys: ["docker-local"],
+      maxPageSize: 2,
+      brokenLinks: true,
+    });
+    const portUrl = sim.portUrls["docker-local"] as string;
+    return {
+      version: "jfrog",
+      spec: { registry: portUrl, repository: `${team}/*` },
+      credential: { type: "basic", accountID: "scanner", secret: { plain: "artifactory-token" } },
+      host: new URL(portUrl).host,
+      tags: sim.tags.map((t) => ({
+        repository: t.repository.slice("docker-local/".length),
+        tag: t.tag,
+        time: t.pushedAt.getTime(),
+      })),
+      stop: () => sim.stop(),
+    };
+  },
+
   /** Nexus through the docker repository's connector port. */
   async sonatype(ctx, team) {
     const names = teamRepositories(ctx, team);

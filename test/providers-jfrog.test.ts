@@ -58,6 +58,7 @@ function simOptions(overrides: Partial<ArtifactorySimOptions> = {}): Artifactory
     brokenLinks: true,
     digestsInTags: true,
     anonymousRead: ["docker-remote"],
+    portKeys: ["docker-remote", "secret-local"],
     accounts: {
       [USER]: { password: PASSWORD, read: ["docker-local", "docker-remote", "docker-virtual"] },
       admin: { password: "password" },
@@ -368,6 +369,63 @@ describe("jfrog provider", { timeout: 300_000 }, () => {
       forward.closeAllConnections();
       await new Promise((resolve) => forward.close(resolve));
     }
+  });
+
+  test("the port method (<host>:<port>): the key the reverse proxy configuration gives that port alone, images without the key, pulled through that port", async () => {
+    const portUrl = sim.portUrls["docker-remote"] as string;
+    const session = await connect({ credential: basic(USER, PASSWORD), registry: portUrl });
+    assert.equal(session.registryHost, new URL(portUrl).host);
+    assert.deepEqual(await session.listRepositories(), ["library/alpine", "library/debian"]);
+    assert.deepEqual(
+      await session.listTags("library/debian", { withTimes: true }),
+      expectedTags("docker-remote/library/debian"),
+    );
+    const before = sim.requests.length;
+    const image = await session.client.resolveImage("library/alpine", "3.10.3");
+    assert.equal(image.digest, seededImage("docker-remote/library/alpine", "3.10.3").digest);
+    const pulls = sim.requests.slice(before).filter((r) => r.path.includes("/manifests/"));
+    assert.ok(pulls.length > 0);
+    assert.ok(
+      pulls.every((r) => r.portKey === "docker-remote" && r.path === "/v2/library/alpine/manifests/3.10.3"),
+    );
+  });
+
+  test("the port method: a key of any type, for a user who may read it; Artifactory's own port stays the repository-path method", async () => {
+    const admin = await connect({
+      credential: basic("admin", "password"),
+      registry: sim.portUrls["secret-local"],
+    });
+    assert.deepEqual(await admin.listRepositories(), ["alpine"]);
+    const tags = await admin.listTags("alpine", { withTimes: false });
+    assert.deepEqual(
+      tags.map((t) => t.tag),
+      expectedTags("secret-local/alpine").map((t) => t.tag),
+    );
+    // The main port is in no key's reverse proxy entry.
+    const main = await connect({ credential: basic("admin", "password") });
+    assert.ok((await main.listRepositories()).includes("secret-local/alpine"));
+  });
+
+  test("the port method unknown where the reverse proxy configuration cannot be read: the repository-path method", async () => {
+    const closed = await startArtifactorySim(simOptions({ webServerStatus: 404 }));
+    extraSims.push(closed);
+    const session = await connect({ credential: basic(USER, PASSWORD), on: closed });
+    const names = await session.listRepositories();
+    assert.ok(names.includes("docker-remote/library/alpine") && names.includes("docker-local/alpine"));
+    assert.equal(requestsTo(closed, /\/api\/system\/configuration\/webServer$/).length, 1);
+  });
+
+  test("a failing reverse proxy configuration is an error at connect, not a guess", async () => {
+    const failing = await startArtifactorySim(simOptions({ webServerStatus: 500 }));
+    extraSims.push(failing);
+    await assert.rejects(
+      connect({
+        credential: basic(USER, PASSWORD),
+        on: failing,
+        registry: failing.portUrls["docker-remote"],
+      }),
+      /reading the reverse proxy configuration \(Docker access method\): Artifactory answered HTTP 500/,
+    );
   });
 
   test("429 with Retry-After and 503 are retried; a lasting 429 is a rate-limit error", async () => {

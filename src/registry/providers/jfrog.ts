@@ -13,9 +13,13 @@
  *   (a Docker reference's registry part under that method) scans that one key whatever its type.
  *   A `caCert` is trusted for both. Under the subdomain method (`https://<key>.<host>`: the reverse
  *   proxy maps the host's /v2/ to that key and passes /artifactory/ on) the host's first label is a
- *   Docker key: that key alone is scanned and its images are named `<image>`. The port method
- *   (a port per key) is not supported (spec section 8), as in Prisma Cloud: such a port is a
- *   single-key v2 registry, type `2`.
+ *   Docker key: that key alone is scanned and its images are named `<image>`. Under the port method
+ *   (`https://<host>:<port>`: the reverse proxy rewrites that port's /v2/ to one key and passes
+ *   /artifactory/ on) the key is the one Get Reverse Proxy Configuration
+ *   (`GET api/system/configuration/webServer`, https://jfrog.com/help/r/jfrog-rest-apis/get-reverse-proxy-configuration,
+ *   readable by non-admin users for the keys they may read) assigns to that port under
+ *   `PORTPERREPO`; it is scanned alone, images named `<image>`, as under the subdomain method. Prisma
+ *   Cloud does not support the port method (spec section 8); this goes beyond it.
  * - Credentials: none (anonymous access, when enabled) or `basic`: a user with its password, or with
  *   an access/identity token as the password (Docker's own form). Checked at connect against the
  *   REST API and, through `docker login`'s request, the `/v2/token` realm.
@@ -68,6 +72,12 @@ const REPO_TYPES: readonly JfrogRepoType[] = ["local", "remote", "virtual"];
 interface ArtifactoryRepository {
   key: string;
   type: string;
+}
+
+/** The parts of Get Reverse Proxy Configuration read here. */
+interface ReverseProxyConfiguration {
+  dockerReverseProxyMethod?: string;
+  reverseProxyRepositories?: { reverseProxyRepoConfigs?: { repoRef?: string; port?: number }[] };
 }
 
 interface FileInfo {
@@ -149,13 +159,17 @@ class ArtifactorySession implements ProviderSession {
     private readonly selectedKey: string | undefined,
     /** The host's first DNS label, which names the key under the subdomain method (`<key>.<host>`). */
     private readonly hostLabel: string | undefined,
+    /** The registry value's explicit port, which may be one key's own under the port method. */
+    private readonly hostPort: number | undefined,
   ) {}
 
   /**
-   * The key this host serves alone under the subdomain method, found by the first listing (connect
-   * lists the keys first): its images are then `<image>`, not `<key>/<image>`.
+   * The key this host serves alone under the subdomain or the port method, found by the first listing
+   * (connect lists the keys first): its images are then `<image>`, not `<key>/<image>`.
    */
-  private subdomainKey: string | undefined;
+  private hostKey: string | undefined;
+  /** The key of `hostPort` under the port method, once asked. */
+  private portKey: Promise<string | undefined> | undefined;
 
   private get who(): string {
     return this.username === undefined ? "anonymous access" : `user "${this.username}"`;
@@ -218,8 +232,17 @@ class ArtifactorySession implements ProviderSession {
         ? listed.find((r) => r.key.toLowerCase() === this.hostLabel)
         : undefined;
     if (subdomain !== undefined) {
-      this.subdomainKey = subdomain.key;
+      this.hostKey = subdomain.key;
       return [subdomain.key];
+    }
+    if (this.selectedKey === undefined && this.hostPort !== undefined) {
+      // The access method does not change during a scan: asked once.
+      this.portKey ??= this.keyOfPort(this.hostPort, signal);
+    }
+    const portKey = await this.portKey;
+    if (portKey !== undefined) {
+      this.hostKey = portKey;
+      return [portKey];
     }
     if (this.selectedKey !== undefined) {
       if (listed.some((r) => r.key === this.selectedKey)) return [this.selectedKey];
@@ -234,6 +257,22 @@ class ArtifactorySession implements ProviderSession {
         return type !== undefined && this.repoTypes.has(type);
       })
       .map((r) => r.key);
+  }
+
+  /**
+   * The key the reverse proxy serves on `port` under the port method (`PORTPERREPO`). Undefined under
+   * another method, for a port of no key (Artifactory's own) and where the configuration cannot be
+   * read (SaaS has none): the registry is then the repository-path method's.
+   */
+  private async keyOfPort(port: number, signal?: AbortSignal): Promise<string | undefined> {
+    const res = await this.api.get("api/system/configuration/webServer", signal);
+    if (res.status === 401 || res.status === 403 || res.status === 404) return undefined;
+    const what = "reading the reverse proxy configuration (Docker access method)";
+    if (res.status !== 200) throw this.failure(res, what);
+    const config = this.json<ReverseProxyConfiguration>(res, what, { registry: this.registryHost });
+    if (config.dockerReverseProxyMethod !== "PORTPERREPO") return undefined;
+    // Artifactory refuses a port given to two keys, so the port alone names the key.
+    return config.reverseProxyRepositories?.reverseProxyRepoConfigs?.find((c) => c.port === port)?.repoRef;
   }
 
   /**
@@ -284,7 +323,7 @@ class ArtifactorySession implements ProviderSession {
         { registry: this.registryHost },
         signal,
       );
-      for (const image of images) names.add(this.subdomainKey === undefined ? `${key}/${image}` : image);
+      for (const image of images) names.add(this.hostKey === undefined ? `${key}/${image}` : image);
     }
     return [...names].sort();
   }
@@ -295,14 +334,14 @@ class ArtifactorySession implements ProviderSession {
   ): Promise<DiscoveredTag[]> {
     const ctx = { registry: this.registryHost, repository };
     const slash = repository.indexOf("/");
-    if (this.subdomainKey === undefined && slash < 0) {
+    if (this.hostKey === undefined && slash < 0) {
       throw new NotFoundError(
         ctx,
         "an Artifactory repository name starts with its repository key (key/image)",
       );
     }
-    const key = this.subdomainKey ?? repository.slice(0, slash);
-    const image = this.subdomainKey === undefined ? repository.slice(slash + 1) : repository;
+    const key = this.hostKey ?? repository.slice(0, slash);
+    const image = this.hostKey === undefined ? repository.slice(slash + 1) : repository;
     const listed = await this.pagedList(
       `api/docker/${encodeURIComponent(key)}/v2/${image}/tags/list`,
       "tags",
@@ -393,6 +432,7 @@ export const jfrogProvider: RegistryProvider = {
       /^[a-z0-9-]+\.[^.]+\.[^.]+/i.test(hostname) && !/^[\d.]+$/.test(hostname)
         ? hostname.split(".")[0]?.toLowerCase()
         : undefined;
+    const port = /:(\d+)$/.exec(parsed.host)?.[1];
     const session = new ArtifactorySession(
       client,
       parsed.host,
@@ -401,6 +441,7 @@ export const jfrogProvider: RegistryProvider = {
       repoTypes,
       selectedKey,
       hostLabel,
+      port === undefined ? undefined : Number(port),
     );
     try {
       await session.repositoryKeys();

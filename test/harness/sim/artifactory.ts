@@ -21,6 +21,14 @@
  *   /v2/<key>/<image>, the challenge names this host's /v2/token and the image's own scope, and the
  *   token realm there grants `<key>/<image>`. The Host names no real machine: tests reach it through
  *   an HTTP proxy. What the generated proxy configuration itself looks like is not simulated.
+ * - The port method (`<host>:<port>/v2/<image>`, one port per key; the generated server block rewrites
+ *   `^/(v1|v2)/(.*)` to that key's Docker API and passes /artifactory/ on):
+ *   https://jfrog.com/help/r/jfrog-artifactory-documentation/the-ports-method-for-docker. Each key of
+ *   `portKeys` gets a listener of its own, served like a subdomain host of that key. Get Reverse Proxy
+ *   Configuration (`GET /artifactory/api/system/configuration/webServer`,
+ *   https://jfrog.com/help/r/jfrog-rest-apis/get-reverse-proxy-configuration) then answers
+ *   `dockerReverseProxyMethod: "PORTPERREPO"` with `reverseProxyRepositories.reverseProxyRepoConfigs`
+ *   `[{repoRef, serverName, port}]`, only the keys the caller may read (as for non-admin users).
  *
  * /v2/ is the real docker-registry (token auth, realm this host's /v2/token) serving a storage whose
  * repositories are named `<key>/<image>`; virtual repositories list the union of their members.
@@ -68,6 +76,10 @@ export interface ArtifactorySimOptions {
   ) => { status: number; headers?: Record<string, string> } | undefined;
   /** Lifetime of the /v2/token tokens in seconds; default 300. */
   tokenSeconds?: number;
+  /** Keys served on a port of their own (the port method). */
+  portKeys?: string[];
+  /** Answer of Get Reverse Proxy Configuration instead of the configuration (e.g. 403). */
+  webServerStatus?: number;
 }
 
 export interface ArtifactoryTag {
@@ -86,11 +98,15 @@ export interface ArtifactoryRequest {
   search: string;
   user: string | undefined;
   status: number;
+  /** The key whose own port (the port method) took the request. */
+  portKey?: string;
 }
 
 export interface ArtifactorySim {
   url: string;
   host: string;
+  /** Port-method URL of each of `portKeys`. */
+  portUrls: Record<string, string>;
   tags: ArtifactoryTag[];
   requests: ArtifactoryRequest[];
   tokens: RunningTokenServer;
@@ -206,6 +222,41 @@ export async function startArtifactorySim(options: ArtifactorySimOptions): Promi
         VERSION_HEADERS,
       );
     }
+    if (path === "system/configuration/webServer") {
+      if (options.webServerStatus !== undefined) {
+        return fail(options.webServerStatus, "injected");
+      }
+      const ports = Object.entries(portUrls).filter(([key]) => mayRead(user, key));
+      return sendJson(
+        res,
+        200,
+        {
+          key: "nginx",
+          webServerType: "NGINX",
+          artifactoryAppContext: "artifactory",
+          publicAppContext: "artifactory",
+          serverName: "127.0.0.1",
+          artifactoryServerName: "localhost",
+          artifactoryPort: 8081,
+          dockerReverseProxyMethod: ports.length > 0 ? "PORTPERREPO" : "REPOPATHPREFIX",
+          useHttps: false,
+          useHttp: true,
+          httpPort: Number(new URL(server.url).port),
+          ...(ports.length > 0
+            ? {
+                reverseProxyRepositories: {
+                  reverseProxyRepoConfigs: ports.map(([key, url]) => ({
+                    repoRef: key,
+                    serverName: "127.0.0.1",
+                    port: Number(new URL(url).port),
+                  })),
+                },
+              }
+            : {}),
+        },
+        VERSION_HEADERS,
+      );
+    }
     const docker = /^docker\/([^/]+)\/v2\/(.+)$/.exec(path);
     const storage = /^storage\/([^/]+)\/(.+)$/.exec(path);
     const key = decodeURIComponent(docker?.[1] ?? storage?.[1] ?? "");
@@ -266,7 +317,11 @@ export async function startArtifactorySim(options: ArtifactorySimOptions): Promi
     return options.repositories.find((r) => r.key === label)?.key;
   };
 
-  const server: Listening = await listen(async (req, res) => {
+  /**
+   * Every request, on the main port or on a key's own port (`portKey`): a port-method port is served as
+   * a subdomain host of its key.
+   */
+  const handle = async (req: IncomingMessage, res: ServerResponse, portKey?: string) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const user = caller(req);
     const record: ArtifactoryRequest = {
@@ -275,6 +330,7 @@ export async function startArtifactorySim(options: ArtifactorySimOptions): Promi
       search: url.search,
       user: user ?? undefined,
       status: 0,
+      ...(portKey !== undefined ? { portKey } : {}),
     };
     requests.push(record);
     res.on("finish", () => {
@@ -287,7 +343,7 @@ export async function startArtifactorySim(options: ArtifactorySimOptions): Promi
         ...injected.headers,
       });
     }
-    const subdomainKey = keyOfHost(req.headers.host);
+    const subdomainKey = portKey ?? keyOfHost(req.headers.host);
     if (url.pathname === "/v2/token") {
       if (subdomainKey !== undefined) {
         // The token names what the registry behind sees: the image inside its key.
@@ -309,16 +365,24 @@ export async function startArtifactorySim(options: ArtifactorySimOptions): Promi
     if (user === null) return sendJson(res, 401, artifactoryError(401, "Bad credentials"), VERSION_HEADERS);
     if (url.pathname.startsWith("/artifactory/api/") && req.method === "GET") return api(req, res, url, user);
     sendJson(res, 404, artifactoryError(404, "Not Found"), VERSION_HEADERS);
-  });
+  };
+  const server: Listening = await listen((req, res) => handle(req, res));
+  const portServers: Listening[] = [];
+  const portUrls: Record<string, string> = {};
 
   try {
+    for (const key of options.portKeys ?? []) {
+      const port = await listen((req, res) => handle(req, res, key));
+      portServers.push(port);
+      portUrls[key] = port.url;
+    }
     registry = await startRegistry({
       storageDir: options.storageDir,
       readOnly: true,
       auth: { kind: "token", ...tokens, realm: `${server.url}/v2/token` },
     });
   } catch (err) {
-    await server.stop();
+    await Promise.all([server, ...portServers].map((s) => s.stop()));
     await tokens.stop();
     throw err;
   }
@@ -326,11 +390,12 @@ export async function startArtifactorySim(options: ArtifactorySimOptions): Promi
   return {
     url: server.url,
     host: server.host,
+    portUrls,
     tags,
     requests,
     tokens,
     async stop() {
-      await server.stop();
+      await Promise.all([server, ...portServers].map((s) => s.stop()));
       await registry?.stop();
       await tokens.stop();
     },
