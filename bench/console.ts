@@ -35,7 +35,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, type Dispatcher, request } from "undici";
-import { databaseFile } from "../src/cli/commands/db.js";
+import { databaseFile } from "../src/cli/database-file.js";
 import { RegistryClient } from "../src/registry/client.js";
 import { compileExclusions, compilePattern } from "../src/scan/patterns.js";
 import { openConsoleStore } from "../src/store/console.js";

@@ -1,10 +1,8 @@
 /**
- * The indexing step every image command shares: the image options, opening the image, analysing it
- * with the layer cache, storing the inventory, and the progress and summary lines on stderr.
+ * The indexing step every image command shares: opening the image, analysing it with the layer
+ * cache, storing the inventory, and the progress and summary lines on stderr.
  */
-import os from "node:os";
 import path from "node:path";
-import type { Command } from "commander";
 import type { Platform } from "../image/manifest.js";
 import { openImage } from "../image/open.js";
 import { parsePlatformString } from "../image/platform.js";
@@ -14,35 +12,10 @@ import type { ImageIdentity, ImageInventory } from "../inventory/types.js";
 import { extractorSignature, InventoryStore } from "../store/inventories.js";
 import { LayerCache } from "../store/layer-cache.js";
 import { Store } from "../store/store.js";
-import { type CredentialFlags, credentialsFromFlags } from "./credentials.js";
+import { credentialsFromFlags } from "./credentials.js";
+import type { ImageFlags } from "./image-options.js";
 import { ProgressLine } from "./progress.js";
 import { UsageError } from "./usage-error.js";
-
-export interface ImageFlags extends CredentialFlags {
-  platform?: string;
-  insecure?: boolean;
-  cacheDir: string;
-  cache: boolean;
-}
-
-export function defaultCacheDir(): string {
-  return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "shipshape");
-}
-
-/** Adds the options shared by every command that reads an image. */
-export function imageOptions(command: Command): Command {
-  return command
-    .argument(
-      "<image>",
-      "registry reference, OCI layout directory (DIR or oci:DIR:REF), or docker save archive",
-    )
-    .option("--platform <os/arch[/variant]>", "platform to pick from a multi-platform image", "linux/amd64")
-    .option("--username <user>", "registry user name")
-    .option("--password-stdin", "read the registry password or token from stdin")
-    .option("--insecure", "allow plain HTTP and unverified TLS for the registry")
-    .option("--cache-dir <dir>", "cache location (layer cache, vulnerability database)", defaultCacheDir())
-    .option("--no-cache", "analyse every layer again, leaving the layer cache untouched");
-}
 
 function platformOf(flags: ImageFlags): Platform | undefined {
   try {

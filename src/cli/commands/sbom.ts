@@ -1,14 +1,9 @@
 /** `shipshape sbom <image>`: the image's inventory as CycloneDX 1.6, SPDX 2.3 or a table. */
-import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { toCycloneDx } from "../../report/cyclonedx.js";
-import { formatInventoryTable } from "../../report/inventory-table.js";
-import { toSpdx } from "../../report/spdx.js";
-import { type ImageFlags, imageOptions, inventoryImage } from "../inventory-run.js";
+import { type ImageFlags, imageOptions } from "../image-options.js";
 import { UsageError } from "../usage-error.js";
-import { version } from "../version.js";
 
-interface SbomFlags extends ImageFlags {
+export interface SbomFlags extends ImageFlags {
   format: string;
   output?: string;
 }
@@ -27,15 +22,8 @@ export function registerSbomCommand(program: Command): void {
       if (!FORMATS.includes(flags.format)) {
         throw new UsageError(`unknown --format ${flags.format} (${FORMATS.join(", ")})`);
       }
-      const { identity, inventory } = await inventoryImage(input, flags);
-      const tool = { name: "shipshape", version };
-      const text =
-        flags.format === "table"
-          ? formatInventoryTable(identity, inventory, {
-              color: !flags.output && process.stdout.isTTY === true,
-            })
-          : `${JSON.stringify(flags.format === "spdx" ? toSpdx(identity, inventory, tool) : toCycloneDx(identity, inventory, tool), null, 2)}\n`;
-      if (flags.output) await writeFile(flags.output, text);
-      else process.stdout.write(text);
+      // Loaded here, not at start-up: every command's code would otherwise load for any one of them.
+      const { runSbom } = await import("../actions/sbom.js");
+      await runSbom(input, flags);
     });
 }
