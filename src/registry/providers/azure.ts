@@ -32,26 +32,22 @@
 import { rootCertificates } from "node:tls";
 import type { ClientSecretCredential } from "@azure/identity";
 import type { Credentials, StaticCredentials } from "../auth.js";
-import { parseRetryAfter } from "../backoff.js";
 import { isArtifactTag, RegistryClient } from "../client.js";
 import {
   AuthError,
   describeErrorBody,
-  NotFoundError,
   PermissionError,
   ProtocolError,
-  RateLimitedError,
   type RegistryErrorContext,
   UnsupportedError,
 } from "../errors.js";
 import { ExpiringValue } from "../expiring.js";
 import { nextLink } from "../link-header.js";
 import { isValidTag } from "../reference.js";
-import { header } from "../transport.js";
 import { exactRepositories, v2AddressOf } from "./docker-v2.js";
 import { serviceEndpoint } from "./endpoints.js";
 import type { DiscoveredTag, ProviderContext, ProviderSession, RegistryProvider } from "./provider.js";
-import { type ApiResponse, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
 
 const TOKEN_BODY_BYTES = 64 * 1024;
 const MAX_PAGES = 100_000;
@@ -155,22 +151,13 @@ function answerOf(res: ApiResponse): string {
 /** A non-2xx answer of the ACR API or token service as the typed error saying what went wrong. */
 function failure(res: ApiResponse, what: string, ctx: RegistryErrorContext): Error {
   const answer = answerOf(res);
-  switch (res.status) {
-    case 401:
-      return new AuthError(ctx, `${what}: ${PRODUCT} refused the credentials (${answer})`, { status: 401 });
-    case 403:
-      return new PermissionError(ctx, `${what}: ${PRODUCT} denied access (${answer})`, { status: 403 });
-    case 404:
-      return new NotFoundError(ctx, `${what}: not found in ${PRODUCT} (${answer})`, { status: 404 });
-    case 429:
-      return new RateLimitedError(
-        ctx,
-        `${what}: ${PRODUCT} rate limit (${answer}); retries exhausted`,
-        parseRetryAfter(header(res.headers, "retry-after")),
-      );
-    default:
-      return new ProtocolError(ctx, `${what}: ${PRODUCT} answered ${answer}`, { status: res.status });
-  }
+  return apiFailure(res, what, ctx, {
+    401: `${PRODUCT} refused the credentials (${answer})`,
+    403: `${PRODUCT} denied access (${answer})`,
+    404: `not found in ${PRODUCT} (${answer})`,
+    429: `${PRODUCT} rate limit (${answer}); retries exhausted`,
+    other: `${PRODUCT} answered ${answer}`,
+  });
 }
 
 function parseJson(res: ApiResponse, what: string, ctx: RegistryErrorContext): Record<string, unknown> {

@@ -23,9 +23,7 @@ import { RegistryClient } from "../client.js";
 import {
   AuthError,
   NotFoundError,
-  PermissionError,
   ProtocolError,
-  RateLimitedError,
   type RegistryErrorContext,
   UnsupportedError,
 } from "../errors.js";
@@ -33,7 +31,7 @@ import { ExpiringValue } from "../expiring.js";
 import { v2AddressOf } from "./docker-v2.js";
 import { serviceEndpoint } from "./endpoints.js";
 import type { DiscoveredTag, ProviderContext, ProviderSession, RegistryProvider } from "./provider.js";
-import { type ApiResponse, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
 
 const APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey";
 
@@ -56,34 +54,17 @@ function answerOf(res: ApiResponse): string {
 
 function failure(res: ApiResponse, what: string, ctx: RegistryErrorContext): Error {
   const answer = answerOf(res);
-  switch (res.status) {
-    case 401:
-      return new AuthError(ctx, `${what}: IBM Cloud Container Registry rejected the IAM token (${answer})`, {
-        status: 401,
-      });
-    case 403:
-      return new PermissionError(
-        ctx,
-        `${what}: IBM Cloud Container Registry refused the API key's identity access to this account's registry (${answer}); grant it the Reader role on Container Registry and check accountGUID`,
-        { status: 403 },
-      );
-    case 404:
-      return new NotFoundError(ctx, `${what}: not found in IBM Cloud Container Registry (${answer})`, {
-        status: 404,
-      });
-    case 429: {
-      const seconds = Number(res.headers["retry-after"]);
-      return new RateLimitedError(
-        ctx,
-        `${what}: IBM Cloud Container Registry rate limit (${answer}); retry later`,
-        Number.isFinite(seconds) ? seconds * 1000 : undefined,
-      );
-    }
-    default:
-      return new ProtocolError(ctx, `${what}: IBM Cloud Container Registry answered ${answer}`, {
-        status: res.status,
-      });
-  }
+  const retryAfterSeconds = Number(res.headers["retry-after"]);
+  return apiFailure(res, what, ctx, {
+    401: `IBM Cloud Container Registry rejected the IAM token (${answer})`,
+    403: `IBM Cloud Container Registry refused the API key's identity access to this account's registry (${answer}); grant it the Reader role on Container Registry and check accountGUID`,
+    404: `not found in IBM Cloud Container Registry (${answer})`,
+    429: {
+      message: `IBM Cloud Container Registry rate limit (${answer}); retry later`,
+      retryAfterMs: Number.isFinite(retryAfterSeconds) ? retryAfterSeconds * 1000 : undefined,
+    },
+    other: `IBM Cloud Container Registry answered ${answer}`,
+  });
 }
 
 /** An IAM access token for an API key; an IAM refusal names IAM and the key. */

@@ -36,19 +36,15 @@
  *   older Quay ignores `onlyActiveTags`.
  */
 
-import { parseRetryAfter } from "../backoff.js";
 import { isArtifactTag } from "../client.js";
 import {
   AuthError,
   NotFoundError,
-  PermissionError,
   ProtocolError,
-  RateLimitedError,
   type RegistryErrorContext,
   UnsupportedError,
 } from "../errors.js";
 import { isValidTag, parseRegistryAddress } from "../reference.js";
-import { header } from "../transport.js";
 import { dockerV2Provider, exactRepositories } from "./docker-v2.js";
 import type {
   DiscoveredTag,
@@ -57,7 +53,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
 
 const QUAY_IO = "quay.io";
 /** Quay's largest tag page (`limit` is capped at 100). */
@@ -174,32 +170,16 @@ class QuaySession implements ProviderSession {
   /** The typed error for a non-200 API answer to `what`. */
   failure(res: ApiResponse, what: string, ctx: RegistryErrorContext): Error {
     const answer = answerOf(res);
-    switch (res.status) {
-      case 401:
-        return this.identity.kind === "anonymous"
-          ? new AuthError(
-              ctx,
-              `${what}: Quay requires authentication (${answer}); give the specification an OAuth access token (apiToken, or basic with username $oauthtoken) or a robot account`,
-              { status: 401 },
-            )
-          : new AuthError(ctx, `${what}: Quay rejected ${this.who} (${answer})`, { status: 401 });
-      case 403:
-        return new PermissionError(
-          ctx,
-          `${what}: ${this.who} is not allowed to (${answer}); the OAuth token needs the repo:read scope, and its user read permission on the repository`,
-          { status: 403 },
-        );
-      case 404:
-        return new NotFoundError(ctx, `${what}: not found (${answer})`, { status: 404 });
-      case 429:
-        return new RateLimitedError(
-          ctx,
-          `${what}: Quay's rate limit (${answer}); retries exhausted`,
-          parseRetryAfter(header(res.headers, "retry-after")),
-        );
-      default:
-        return new ProtocolError(ctx, `${what}: Quay answered ${answer}`, { status: res.status });
-    }
+    return apiFailure(res, what, ctx, {
+      401:
+        this.identity.kind === "anonymous"
+          ? `Quay requires authentication (${answer}); give the specification an OAuth access token (apiToken, or basic with username $oauthtoken) or a robot account`
+          : `Quay rejected ${this.who} (${answer})`,
+      403: `${this.who} is not allowed to (${answer}); the OAuth token needs the repo:read scope, and its user read permission on the repository`,
+      404: `not found (${answer})`,
+      429: `Quay's rate limit (${answer}); retries exhausted`,
+      other: `Quay answered ${answer}`,
+    });
   }
 
   /** A 200 answer's JSON object, or the typed error. */

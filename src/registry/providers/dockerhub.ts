@@ -33,9 +33,7 @@ import { RegistryClient } from "../client.js";
 import {
   AuthError,
   NotFoundError,
-  PermissionError,
   ProtocolError,
-  RateLimitedError,
   type RegistryErrorContext,
   UnsupportedError,
 } from "../errors.js";
@@ -50,7 +48,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, mapBounded, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, mapBounded, RestApi } from "./rest.js";
 
 const DOCKER_HUB = "docker.io";
 const OFFICIAL_NAMESPACE = "library";
@@ -196,47 +194,26 @@ function retryAfterOf(headers: Headers, now = Date.now()): number | undefined {
 }
 
 /** The typed error for a Docker Hub API answer other than 200 to `what`. */
-function failure(
-  status: number,
-  text: string,
-  headers: Headers,
-  what: string,
-  ctx: RegistryErrorContext,
-  account: Account,
-): Error {
-  const answer = messageOf(status, text);
-  switch (status) {
-    case 401:
-      return new AuthError(
-        ctx,
-        account === undefined
-          ? `${what}: Docker Hub requires a login (${answer}); give the specification a basic credential`
-          : `${what}: Docker Hub rejected the credentials of ${identityOf(account)} (${answer}); a personal access token is needed where the organisation enforces SSO`,
-        { status },
-      );
-    case 403:
-      return new PermissionError(ctx, `${what}: Docker Hub refused ${identityOf(account)} (${answer})`, {
-        status,
-      });
-    case 404:
-      return new NotFoundError(
-        ctx,
-        account === undefined
-          ? `${what}: not found on Docker Hub (${answer}); private repositories are hidden from anonymous callers, so give a credential that can read it`
-          : `${what}: not found on Docker Hub, or not visible to ${identityOf(account)} (${answer})`,
-        { status },
-      );
-    case 429: {
-      const wait = retryAfterOf(headers);
-      return new RateLimitedError(
-        ctx,
-        `${what}: Docker Hub API rate limit (${answer})${wait === undefined ? "" : `; retry in ${Math.ceil(wait / 1000)} s`}`,
-        wait,
-      );
-    }
-    default:
-      return new ProtocolError(ctx, `${what}: the Docker Hub API answered ${answer}`, { status });
-  }
+function failure(res: ApiResponse, what: string, ctx: RegistryErrorContext, account: Account): Error {
+  const answer = messageOf(res.status, res.text);
+  const wait = retryAfterOf(res.headers);
+  return apiFailure(res, what, ctx, {
+    401:
+      account === undefined
+        ? `Docker Hub requires a login (${answer}); give the specification a basic credential`
+        : `Docker Hub rejected the credentials of ${identityOf(account)} (${answer}); a personal access token is needed where the organisation enforces SSO`,
+    403: `Docker Hub refused ${identityOf(account)} (${answer})`,
+    404:
+      account === undefined
+        ? `not found on Docker Hub (${answer}); private repositories are hidden from anonymous callers, so give a credential that can read it`
+        : `not found on Docker Hub, or not visible to ${identityOf(account)} (${answer})`,
+    // Docker Hub announces the end of its window in X-Retry-After.
+    429: {
+      message: `Docker Hub API rate limit (${answer})${wait === undefined ? "" : `; retry in ${Math.ceil(wait / 1000)} s`}`,
+      retryAfterMs: wait,
+    },
+    other: `the Docker Hub API answered ${answer}`,
+  });
 }
 
 /** When a JWT expires (its `exp`), or undefined when it is no JWT or has none. */
@@ -265,7 +242,7 @@ async function accessToken(
     MAX_TOKEN_BODY_BYTES,
   );
   const text = res.text;
-  if (res.status !== 200) throw failure(res.status, text, res.headers, what, where, account);
+  if (res.status !== 200) throw failure(res, what, where, account);
   let token: unknown;
   try {
     token = (JSON.parse(text) as { access_token?: unknown }).access_token;
@@ -311,7 +288,7 @@ class DockerHubSession implements ProviderSession {
       }
       seen.add(url.href);
       const res: ApiResponse = await this.api.get(url, signal);
-      if (res.status !== 200) throw failure(res.status, res.text, res.headers, what, ctx, this.account);
+      if (res.status !== 200) throw failure(res, what, ctx, this.account);
       const page = this.page(res, what, ctx);
       items.push(...(page.results as T[]));
       url = this.next(page.next, what, ctx);
@@ -354,7 +331,7 @@ class DockerHubSession implements ProviderSession {
   async checkNamespace(namespace: string): Promise<void> {
     const what = `listing the repositories of namespace "${namespace}"`;
     const res = await this.api.get(`v2/namespaces/${encodeURIComponent(namespace)}/repositories?page_size=1`);
-    if (res.status !== 200) throw failure(res.status, res.text, res.headers, what, where, this.account);
+    if (res.status !== 200) throw failure(res, what, where, this.account);
     this.page(res, what, where);
   }
 

@@ -27,15 +27,12 @@
  */
 
 import { basicHeader, type Credentials } from "../auth.js";
-import { parseRetryAfter } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
   describeErrorBody,
   NotFoundError,
-  PermissionError,
   ProtocolError,
-  RateLimitedError,
   type RegistryErrorContext,
   UnsupportedError,
 } from "../errors.js";
@@ -50,7 +47,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
 
 /** The page size Harbor's DTR adapter asks for too; DTR's maximum is not in the material available. */
 const PAGE_SIZE = 100;
@@ -145,32 +142,16 @@ class DtrSession implements ProviderSession {
     ctx: RegistryErrorContext = { registry: this.registryHost },
   ): Error {
     const answer = answerOf(res);
-    switch (res.status) {
-      case 401:
-        return new AuthError(
-          ctx,
-          this.username === undefined
-            ? `${what}: DTR requires credentials (${answer}); give the specification a basic credential (a DTR user and its password or access token)`
-            : `${what}: DTR rejected the credentials of ${this.who} (${answer}); check the username and the password or access token`,
-          { status: 401 },
-        );
-      case 403:
-        return new PermissionError(
-          ctx,
-          `${what}: ${this.who} is not allowed to (${answer}); the user needs read access to the repository (team or organization permission, or its own namespace)`,
-          { status: 403 },
-        );
-      case 404:
-        return new NotFoundError(ctx, `${what}: not found (${answer})`, { status: 404 });
-      case 429:
-        return new RateLimitedError(
-          ctx,
-          `${what}: DTR kept answering ${answer} after the retries; lower the scan's concurrency`,
-          parseRetryAfter(header(res.headers, "retry-after")),
-        );
-      default:
-        return new ProtocolError(ctx, `${what}: DTR answered ${answer}`, { status: res.status });
-    }
+    return apiFailure(res, what, ctx, {
+      401:
+        this.username === undefined
+          ? `DTR requires credentials (${answer}); give the specification a basic credential (a DTR user and its password or access token)`
+          : `DTR rejected the credentials of ${this.who} (${answer}); check the username and the password or access token`,
+      403: `${this.who} is not allowed to (${answer}); the user needs read access to the repository (team or organization permission, or its own namespace)`,
+      404: `not found (${answer})`,
+      429: `DTR kept answering ${answer} after the retries; lower the scan's concurrency`,
+      other: `DTR answered ${answer}`,
+    });
   }
 
   /**

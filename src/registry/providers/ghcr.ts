@@ -49,7 +49,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
 
 const PER_PAGE = 100;
 const MAX_PAGES = 10_000;
@@ -102,6 +102,7 @@ export function rateLimitWait(res: ApiResponse, now = Date.now()): number | unde
 
 function failure(res: ApiResponse, what: string, ctx: RegistryErrorContext): Error {
   const answer = messageOf(res);
+  // GitHub rate limits come as 403 as well as 429, so they are told apart before the status mapping.
   const wait = rateLimitWait(res);
   if (wait !== undefined) {
     return new RateLimitedError(
@@ -110,24 +111,12 @@ function failure(res: ApiResponse, what: string, ctx: RegistryErrorContext): Err
       wait,
     );
   }
-  switch (res.status) {
-    case 401:
-      return new AuthError(
-        ctx,
-        `${what}: GitHub rejected the token (${answer}); check the credential's personal access token`,
-        { status: 401 },
-      );
-    case 403:
-      return new PermissionError(
-        ctx,
-        `${what}: GitHub refused the token (${answer}); it needs to be a classic personal access token with read:packages, SSO-authorised for organizations that enforce SSO`,
-        { status: 403 },
-      );
-    case 404:
-      return new NotFoundError(ctx, `${what}: not found on GitHub (${answer})`, { status: 404 });
-    default:
-      return new ProtocolError(ctx, `${what}: the GitHub API answered ${answer}`, { status: res.status });
-  }
+  return apiFailure(res, what, ctx, {
+    401: `GitHub rejected the token (${answer}); check the credential's personal access token`,
+    403: `GitHub refused the token (${answer}); it needs to be a classic personal access token with read:packages, SSO-authorised for organizations that enforce SSO`,
+    404: `not found on GitHub (${answer})`,
+    other: `the GitHub API answered ${answer}`,
+  });
 }
 
 /** The GitHub REST API with its rate limits waited out and its `Link` pages followed. */

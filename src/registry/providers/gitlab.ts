@@ -26,7 +26,6 @@ import { RegistryClient } from "../client.js";
 import {
   AuthError,
   NotFoundError,
-  PermissionError,
   ProtocolError,
   type RegistryErrorContext,
   UnsupportedError,
@@ -40,7 +39,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, mapBounded, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, mapBounded, RestApi } from "./rest.js";
 
 const PER_PAGE = 100;
 /** Tag detail requests in flight for one repository. */
@@ -122,22 +121,12 @@ function answerOf(res: ApiResponse): string {
 
 function failure(res: ApiResponse, what: string, ctx: RegistryErrorContext): Error {
   const answer = answerOf(res);
-  switch (res.status) {
-    case 401:
-      return new AuthError(ctx, `${what}: GitLab rejected the token (${answer}); ${TOKEN_HINT}`, {
-        status: 401,
-      });
-    case 403:
-      return new PermissionError(ctx, `${what}: the token may not do this (${answer}); ${TOKEN_HINT}`, {
-        status: 403,
-      });
-    case 404:
-      return new NotFoundError(ctx, `${what}: not found or not visible to this token (${answer})`, {
-        status: 404,
-      });
-    default:
-      return new ProtocolError(ctx, `${what}: ${answer}`, { status: res.status });
-  }
+  return apiFailure(res, what, ctx, {
+    401: `GitLab rejected the token (${answer}); ${TOKEN_HINT}`,
+    403: `the token may not do this (${answer}); ${TOKEN_HINT}`,
+    404: `not found or not visible to this token (${answer})`,
+    other: answer,
+  });
 }
 
 /** GitLab's next page when it sends no Link header (`X-Next-Page`, empty on the last page). */

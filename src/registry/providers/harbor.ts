@@ -21,8 +21,6 @@ import {
   AuthError,
   describeErrorBody,
   NotFoundError,
-  PermissionError,
-  ProtocolError,
   type RegistryErrorContext,
   UnsupportedError,
 } from "../errors.js";
@@ -35,7 +33,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
 
 /** Harbor's largest `page_size`. */
 const PAGE_SIZE = 100;
@@ -114,34 +112,19 @@ class HarborSession implements ProviderSession {
   /** The provider-specific error for a non-200 API answer to `what`. */
   failure(res: ApiResponse, what: string, ctx: RegistryErrorContext = this.ctx): Error {
     const answer = answerOf(res);
-    switch (res.status) {
-      case 401:
-        return this.username === undefined
-          ? new AuthError(
-              ctx,
-              `${what}: Harbor requires credentials (${answer}); give the specification a basic credential (a user or a robot account)`,
-              { status: 401 },
-            )
-          : new AuthError(
-              ctx,
-              `${what}: Harbor rejected the credentials of ${this.who} (${answer})${robotHint(this.username)}`,
-              { status: 401 },
-            );
-      case 403:
-        return new PermissionError(
-          ctx,
-          `${what}: ${this.who} is not allowed to (${answer}); ${
-            this.username?.startsWith("robot$")
-              ? 'a robot account needs the project permissions "List Repository", "List Artifact" and "Pull Repository"'
-              : "a user needs a role in the project (Limited Guest at least)"
-          }`,
-          { status: 403 },
-        );
-      case 404:
-        return new NotFoundError(ctx, `${what}: not found (${answer})`, { status: 404 });
-      default:
-        return new ProtocolError(ctx, `${what}: ${answer}`, { status: res.status });
-    }
+    return apiFailure(res, what, ctx, {
+      401:
+        this.username === undefined
+          ? `Harbor requires credentials (${answer}); give the specification a basic credential (a user or a robot account)`
+          : `Harbor rejected the credentials of ${this.who} (${answer})${robotHint(this.username)}`,
+      403: `${this.who} is not allowed to (${answer}); ${
+        this.username?.startsWith("robot$")
+          ? 'a robot account needs the project permissions "List Repository", "List Artifact" and "Pull Repository"'
+          : "a user needs a role in the project (Limited Guest at least)"
+      }`,
+      404: `not found (${answer})`,
+      other: answer,
+    });
   }
 
   /** Every item of a Harbor list; pages ending short of `X-Total-Count` are an error, never a short list. */

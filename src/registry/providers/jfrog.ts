@@ -36,21 +36,17 @@
  */
 
 import { basicHeader, type Credentials } from "../auth.js";
-import { parseRetryAfter } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
   describeErrorBody,
   NotFoundError,
-  PermissionError,
   ProtocolError,
-  RateLimitedError,
   type RegistryErrorContext,
   UnsupportedError,
 } from "../errors.js";
 import { nextLink } from "../link-header.js";
 import { isDigest, isValidTag, parseRegistryAddress } from "../reference.js";
-import { header } from "../transport.js";
 import type {
   DiscoveredTag,
   ProviderContext,
@@ -58,7 +54,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, mapBounded, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, mapBounded, RestApi } from "./rest.js";
 
 /** Entries per catalog and tag list page. */
 const PAGE_SIZE = 100;
@@ -181,36 +177,16 @@ class ArtifactorySession implements ProviderSession {
     ctx: RegistryErrorContext = { registry: this.registryHost },
   ): Error {
     const answer = answerOf(res);
-    switch (res.status) {
-      case 401:
-        return new AuthError(
-          ctx,
-          this.username === undefined
-            ? `${what}: Artifactory requires credentials (${answer}); give the specification a basic credential (a user with its password or access token)`
-            : `${what}: Artifactory rejected the credentials of ${this.who} (${answer}); check the user name and that the password or access token is current`,
-          { status: 401 },
-        );
-      case 403:
-        return new PermissionError(
-          ctx,
-          `${what}: ${this.who} is not allowed to (${answer}); the user needs the Read permission on the repository (listing a catalog needs a user, not anonymous access)`,
-          { status: 403 },
-        );
-      case 404:
-        return new NotFoundError(
-          ctx,
-          `${what}: Artifactory does not know it (${answer}); check the repository key and that the URL is the Artifactory base URL`,
-          { status: 404 },
-        );
-      case 429:
-        return new RateLimitedError(
-          ctx,
-          `${what}: Artifactory kept answering ${answer} after the retries; lower the scan's concurrency or ask the administrator about the rate limit`,
-          parseRetryAfter(header(res.headers, "retry-after")),
-        );
-      default:
-        return new ProtocolError(ctx, `${what}: Artifactory answered ${answer}`, { status: res.status });
-    }
+    return apiFailure(res, what, ctx, {
+      401:
+        this.username === undefined
+          ? `Artifactory requires credentials (${answer}); give the specification a basic credential (a user with its password or access token)`
+          : `Artifactory rejected the credentials of ${this.who} (${answer}); check the user name and that the password or access token is current`,
+      403: `${this.who} is not allowed to (${answer}); the user needs the Read permission on the repository (listing a catalog needs a user, not anonymous access)`,
+      404: `Artifactory does not know it (${answer}); check the repository key and that the URL is the Artifactory base URL`,
+      429: `Artifactory kept answering ${answer} after the retries; lower the scan's concurrency or ask the administrator about the rate limit`,
+      other: `Artifactory answered ${answer}`,
+    });
   }
 
   private json<T>(res: ApiResponse, what: string, ctx: RegistryErrorContext): T {

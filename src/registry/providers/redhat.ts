@@ -37,18 +37,15 @@
  *   `items[0].created` (when the tag event was recorded: the push or import) the push time. Tags
  *   without any event (an import that has not succeeded) are skipped.
  */
-import { parseRetryAfter } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
   NotFoundError,
   PermissionError,
   ProtocolError,
-  RateLimitedError,
   type RegistryErrorContext,
   UnsupportedError,
 } from "../errors.js";
-import { header } from "../transport.js";
 import { connectDistribution, v2AddressOf } from "./docker-v2.js";
 import { serviceEndpoint } from "./endpoints.js";
 import type {
@@ -58,7 +55,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
 
 /** Image streams per list request; the API server's default chunk size for clients (kubectl, oc). */
 const PAGE_LIMIT = 500;
@@ -154,7 +151,7 @@ function answerOf(res: ApiResponse): string {
 }
 
 /** The error for a non-200 answer of the API server (at `origin`) to `what` done as `identity`. */
-function apiFailure(
+function openshiftFailure(
   res: ApiResponse,
   what: string,
   ctx: RegistryErrorContext,
@@ -162,30 +159,13 @@ function apiFailure(
   identity: string,
 ): Error {
   const answer = answerOf(res);
-  switch (res.status) {
-    case 401:
-      return new AuthError(
-        ctx,
-        `${what}: the OpenShift API server at ${origin} rejected the token (${answer}); the credential's password must be a valid service-account or user token (oc create token <service account>, or oc whoami -t)`,
-        { status: 401 },
-      );
-    case 403:
-      return new PermissionError(ctx, `${what}: ${identity} is not allowed to (${answer})`, { status: 403 });
-    case 404:
-      return new NotFoundError(ctx, `${what}: not found on the OpenShift API server (${answer})`, {
-        status: 404,
-      });
-    case 429:
-      return new RateLimitedError(
-        ctx,
-        `${what}: the OpenShift API server is throttling requests (${answer}); retry later`,
-        parseRetryAfter(header(res.headers, "retry-after")),
-      );
-    default:
-      return new ProtocolError(ctx, `${what}: the OpenShift API server answered ${answer}`, {
-        status: res.status,
-      });
-  }
+  return apiFailure(res, what, ctx, {
+    401: `the OpenShift API server at ${origin} rejected the token (${answer}); the credential's password must be a valid service-account or user token (oc create token <service account>, or oc whoami -t)`,
+    403: `${identity} is not allowed to (${answer})`,
+    404: `not found on the OpenShift API server (${answer})`,
+    429: `the OpenShift API server is throttling requests (${answer}); retry later`,
+    other: `the OpenShift API server answered ${answer}`,
+  });
 }
 
 /** Splits `namespace/name`; the integrated registry has no other repository names. */
@@ -243,7 +223,7 @@ class OpenShiftSession implements ProviderSession {
   }
 
   failure(res: ApiResponse, what: string, ctx: RegistryErrorContext = this.ctx): Error {
-    return apiFailure(res, what, ctx, this.api.base.origin, this.identity);
+    return openshiftFailure(res, what, ctx, this.api.base.origin, this.identity);
   }
 
   private parse<T>(res: ApiResponse, what: string, ctx: RegistryErrorContext = this.ctx): T {
@@ -457,7 +437,7 @@ async function whoami(api: RestApi, ctx: RegistryErrorContext): Promise<string> 
       { status: 404 },
     );
   }
-  if (res.status !== 200) throw apiFailure(res, what, ctx, api.base.origin, "the token");
+  if (res.status !== 200) throw openshiftFailure(res, what, ctx, api.base.origin, "the token");
   let name: unknown;
   try {
     name = (JSON.parse(res.text) as { metadata?: { name?: unknown } }).metadata?.name;

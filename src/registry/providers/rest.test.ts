@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
+import { AuthError, NotFoundError, PermissionError, ProtocolError, RateLimitedError } from "../errors.js";
 import { ExpiringValue } from "../expiring.js";
-import { RestApi } from "./rest.js";
+import { apiFailure, type FailureWording, RestApi } from "./rest.js";
 
 /** A REST API that accepts one bearer token and answers 401 to anything else, counting requests. */
 let accepted = "Bearer token-2";
@@ -117,4 +118,54 @@ test("request() sends a form or JSON with exactly the authorization given; heade
   } finally {
     await rest.close();
   }
+});
+
+test("apiFailure maps each status to its typed error, in the product's words after what was being done", () => {
+  const ctx = { registry: "registry.example.com", repository: "team/app" };
+  const wording: FailureWording = {
+    401: "Product rejected the credentials",
+    403: "Product denied access",
+    404: "not found in Product",
+    429: "Product rate limit",
+    other: "Product answered HTTP 500",
+  };
+  const headers = { "retry-after": "7" };
+  const cases = [
+    { status: 401, type: AuthError, message: "Product rejected the credentials", retryAfterMs: undefined },
+    { status: 403, type: PermissionError, message: "Product denied access", retryAfterMs: undefined },
+    { status: 404, type: NotFoundError, message: "not found in Product", retryAfterMs: undefined },
+    { status: 429, type: RateLimitedError, message: "Product rate limit", retryAfterMs: 7000 },
+    { status: 500, type: ProtocolError, message: "Product answered HTTP 500", retryAfterMs: undefined },
+    { status: 409, type: ProtocolError, message: "Product answered HTTP 500", retryAfterMs: undefined },
+  ];
+  for (const { status, type, message, retryAfterMs } of cases) {
+    const err = apiFailure({ status, headers }, "listing tags", ctx, wording);
+    assert.ok(err instanceof type, `${status} is a ${type.name}, not a ${err.name}`);
+    assert.equal(err.message, `registry.example.com/team/app: listing tags: ${message}`);
+    assert.equal(err.status, status);
+    assert.equal(err.cause, undefined);
+    assert.equal(
+      err instanceof RateLimitedError ? err.retryAfterMs : undefined,
+      retryAfterMs,
+      `retryAfterMs of ${status}`,
+    );
+  }
+});
+
+test("apiFailure: a 429 the product does not word is a protocol error; a wait it announces elsewhere is kept", () => {
+  const ctx = { registry: "registry.example.com" };
+  const wording = { 401: "a", 403: "b", 404: "c", other: "answered HTTP 429" };
+  const unworded = apiFailure({ status: 429, headers: { "retry-after": "7" } }, "listing", ctx, wording);
+  assert.ok(unworded instanceof ProtocolError);
+  assert.equal(unworded.message, "registry.example.com: listing: answered HTTP 429");
+  assert.equal(unworded.status, 429);
+
+  const announced = apiFailure({ status: 429, headers: { "retry-after": "7" } }, "listing", ctx, {
+    ...wording,
+    429: { message: "rate limit; retry in 60 s", retryAfterMs: 60_000 },
+  });
+  assert.ok(announced instanceof RateLimitedError);
+  assert.equal(announced.message, "registry.example.com: listing: rate limit; retry in 60 s");
+  assert.equal(announced.retryAfterMs, 60_000);
+  assert.equal(announced.status, 429);
 });

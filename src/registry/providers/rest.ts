@@ -5,8 +5,16 @@
  * next-page rule. Credentials go in the `authorization` slot only, which the Transport keeps on the
  * API's origin (other headers would follow a redirect anywhere).
  */
-import { defaultRetryPolicy } from "../backoff.js";
-import { ProtocolError, type RegistryErrorContext } from "../errors.js";
+import { defaultRetryPolicy, parseRetryAfter } from "../backoff.js";
+import {
+  AuthError,
+  NotFoundError,
+  PermissionError,
+  ProtocolError,
+  RateLimitedError,
+  type RegistryError,
+  type RegistryErrorContext,
+} from "../errors.js";
 import type { ExpiringValue } from "../expiring.js";
 import { nextLink } from "../link-header.js";
 import { type Headers, header, readBounded, Transport } from "../transport.js";
@@ -20,6 +28,53 @@ export interface ApiResponse {
   url: URL;
   /** The body text (bounded). */
   text: string;
+}
+
+/**
+ * A product's wording of a refused API call, by status, each after "<what>: ". Each product says in
+ * its own words who was refused and what to do about it; the mapping to error classes is the same.
+ */
+export interface FailureWording {
+  401: string;
+  403: string;
+  404: string;
+  /**
+   * Without it a 429 is a ProtocolError like any other status. A message alone waits what the
+   * Retry-After header says; a product that announces its wait elsewhere gives the wait with it.
+   */
+  429?: string | { message: string; retryAfterMs: number | undefined };
+  /** Any other status. */
+  other: string;
+}
+
+/**
+ * The typed error for a non-2xx API answer to `what`: 401 AuthError, 403 PermissionError, 404
+ * NotFoundError, 429 RateLimitedError (where the product words it), else ProtocolError.
+ */
+export function apiFailure(
+  res: Pick<ApiResponse, "status" | "headers">,
+  what: string,
+  ctx: RegistryErrorContext,
+  wording: FailureWording,
+): RegistryError {
+  const { status } = res;
+  switch (status) {
+    case 401:
+      return new AuthError(ctx, `${what}: ${wording[401]}`, { status });
+    case 403:
+      return new PermissionError(ctx, `${what}: ${wording[403]}`, { status });
+    case 404:
+      return new NotFoundError(ctx, `${what}: ${wording[404]}`, { status });
+  }
+  const rateLimited = wording[429];
+  if (status === 429 && rateLimited !== undefined) {
+    const { message, retryAfterMs } =
+      typeof rateLimited === "string"
+        ? { message: rateLimited, retryAfterMs: parseRetryAfter(header(res.headers, "retry-after")) }
+        : rateLimited;
+    return new RateLimitedError(ctx, `${what}: ${message}`, retryAfterMs);
+  }
+  return new ProtocolError(ctx, `${what}: ${wording.other}`, { status });
 }
 
 export class RestApi {

@@ -22,20 +22,16 @@
  */
 
 import { basicHeader, type Credentials } from "../auth.js";
-import { parseRetryAfter } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
   describeErrorBody,
   NotFoundError,
-  PermissionError,
   ProtocolError,
-  RateLimitedError,
   type RegistryErrorContext,
   UnsupportedError,
 } from "../errors.js";
 import { isDigest, isValidTag, parseRegistryAddress } from "../reference.js";
-import { header } from "../transport.js";
 import type {
   DiscoveredTag,
   ProviderContext,
@@ -43,7 +39,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
 
 const MAX_PAGES = 100_000;
 
@@ -211,36 +207,16 @@ function nexusFailure(
 ): Error {
   const answer = answerOf(res);
   const who = username === undefined ? "anonymous access" : `user "${username}"`;
-  switch (res.status) {
-    case 401:
-      return new AuthError(
-        ctx,
-        username === undefined
-          ? `${what}: Nexus requires credentials (${answer}); give the specification a basic credential, or enable anonymous access in Nexus`
-          : `${what}: Nexus rejected the credentials of ${who} (${answer}); check the user name and password (or user token codes)`,
-        { status: 401 },
-      );
-    case 403:
-      return new PermissionError(
-        ctx,
-        `${what}: ${who} is not allowed to (${answer}); the user needs the privileges nx-repository-view-docker-<repository>-browse and -read`,
-        { status: 403 },
-      );
-    case 404:
-      return new NotFoundError(
-        ctx,
-        `${what}: not found (${answer}); check that the registry is the Nexus address with the repository's connector port`,
-        { status: 404 },
-      );
-    case 429:
-      return new RateLimitedError(
-        ctx,
-        `${what}: Nexus kept answering ${answer} after the retries; lower the scan's concurrency`,
-        parseRetryAfter(header(res.headers, "retry-after")),
-      );
-    default:
-      return new ProtocolError(ctx, `${what}: Nexus answered ${answer}`, { status: res.status });
-  }
+  return apiFailure(res, what, ctx, {
+    401:
+      username === undefined
+        ? `Nexus requires credentials (${answer}); give the specification a basic credential, or enable anonymous access in Nexus`
+        : `Nexus rejected the credentials of ${who} (${answer}); check the user name and password (or user token codes)`,
+    403: `${who} is not allowed to (${answer}); the user needs the privileges nx-repository-view-docker-<repository>-browse and -read`,
+    404: `not found (${answer}); check that the registry is the Nexus address with the repository's connector port`,
+    429: `Nexus kept answering ${answer} after the retries; lower the scan's concurrency`,
+    other: `Nexus answered ${answer}`,
+  });
 }
 
 export const sonatypeProvider: RegistryProvider = {
