@@ -22,6 +22,7 @@ import { updateDatabase } from "../../vulndb/update.js";
 import { databaseFile } from "../database-file.js";
 import { UsageError } from "../usage-error.js";
 import { version } from "../version.js";
+import { sourceOverrides } from "./db.js";
 
 /** The first start's `admin` user: SHIPSHAPE_ADMIN_PASSWORD, or a generated password printed once. */
 async function ensureAdmin(store: ConsoleStore, env: NodeJS.ProcessEnv): Promise<void> {
@@ -38,21 +39,6 @@ async function ensureAdmin(store: ConsoleStore, env: NodeJS.ProcessEnv): Promise
     process.stdout.write(
       `Created user admin with password: ${password}\n(shown once; change it by setting SHIPSHAPE_ADMIN_PASSWORD before the first start)\n`,
     );
-}
-
-function sourceOverrides(specs: string[]): Map<string, string[]> {
-  const known = new Set([...feedSources, ...enrichmentSources].map((s) => s.name));
-  const overrides = new Map<string, string[]>();
-  for (const spec of specs) {
-    const eq = spec.indexOf("=");
-    const name = spec.slice(0, eq);
-    if (eq < 1 || !known.has(name))
-      throw new UsageError(
-        `--source ${spec}: expected NAME=URL|PATH with NAME one of ${[...known].join(", ")}`,
-      );
-    overrides.set(name, [...(overrides.get(name) ?? []), spec.slice(eq + 1)]);
-  }
-  return overrides;
 }
 
 export async function runConsole(flags: ConsoleFlags): Promise<void> {

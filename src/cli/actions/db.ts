@@ -13,12 +13,11 @@ function fileOf(flags: DbFlags): string {
   return flags.db ?? databaseFile(flags.cacheDir);
 }
 
-export async function dbUpdate(
-  flags: DbFlags & { source?: string[]; mirror?: string; only?: string },
-): Promise<void> {
+/** `--source NAME=URL|PATH` flags (repeatable) by source name; `db update` and `console` take them. */
+export function sourceOverrides(specs: string[]): Map<string, string[]> {
   const known = new Set([...feedSources, ...enrichmentSources].map((s) => s.name));
   const overrides = new Map<string, string[]>();
-  for (const spec of flags.source ?? []) {
+  for (const spec of specs) {
     const eq = spec.indexOf("=");
     const name = spec.slice(0, eq);
     if (eq < 1 || !known.has(name)) {
@@ -28,6 +27,14 @@ export async function dbUpdate(
     }
     overrides.set(name, [...(overrides.get(name) ?? []), spec.slice(eq + 1)]);
   }
+  return overrides;
+}
+
+export async function dbUpdate(
+  flags: DbFlags & { source?: string[]; mirror?: string; only?: string },
+): Promise<void> {
+  const known = new Set([...feedSources, ...enrichmentSources].map((s) => s.name));
+  const overrides = sourceOverrides(flags.source ?? []);
   if (flags.mirror && !fs.existsSync(flags.mirror))
     throw new UsageError(`--mirror ${flags.mirror} does not exist`);
   const only = flags.only ? new Set(flags.only.split(",").map((s) => s.trim())) : undefined;
