@@ -24,7 +24,11 @@ import { generateRegistryCertificates, type RunningRegistry, startRegistry } fro
 import { ensureSeededStorage, type SeedContents, seedContents } from "./harness/seed.js";
 import { sharedMirrorDatabase } from "./harness/shipshape-cli.js";
 import { startAcrSim } from "./harness/sim/acr.js";
-import { startArtifactorySim } from "./harness/sim/artifactory.js";
+import {
+  type ArtifactorySim,
+  type ArtifactorySimOptions,
+  startArtifactorySim,
+} from "./harness/sim/artifactory.js";
 import { startBluemixSim } from "./harness/sim/bluemix.js";
 import { startDockerHubSim } from "./harness/sim/dockerhub.js";
 import { startDtrSim } from "./harness/sim/dtr.js";
@@ -77,6 +81,30 @@ interface Context {
 /** The seeded repositories of team `team` ("team-03"), by name. */
 const teamRepositories = (ctx: Context, team: string) =>
   ctx.seed.repositories.filter((r) => r.name.startsWith(`${team}/`)).map((r) => r.name);
+
+const ARTIFACTORY_CREDENTIAL = {
+  type: "basic",
+  accountID: "scanner",
+  secret: { plain: "artifactory-token" },
+} as const;
+
+/** An Artifactory whose one local key, `docker-local`, holds team `team`'s repositories. */
+async function artifactoryOf(
+  ctx: Context,
+  team: string,
+  options: Partial<ArtifactorySimOptions> = {},
+): Promise<ArtifactorySim> {
+  const names = teamRepositories(ctx, team);
+  const view = await ctx.view(Object.fromEntries(names.map((n) => [`docker-local/${n}`, n])));
+  return startArtifactorySim({
+    storageDir: view.dir,
+    repositories: [{ key: "docker-local", type: "LOCAL" }],
+    accounts: { scanner: { password: ARTIFACTORY_CREDENTIAL.secret.plain } },
+    maxPageSize: 2,
+    brokenLinks: true,
+    ...options,
+  });
+}
 
 /**
  * The products under test, one team each. Adding a registry type = one entry here: start its
@@ -166,19 +194,11 @@ const products: Record<string, (ctx: Context, team: string) => Promise<RegistryU
 
   /** Artifactory's repository-path method: images are `<repository key>/<image>`. */
   async jfrog(ctx, team) {
-    const names = teamRepositories(ctx, team);
-    const view = await ctx.view(Object.fromEntries(names.map((n) => [`docker-local/${n}`, n])));
-    const sim = await startArtifactorySim({
-      storageDir: view.dir,
-      repositories: [{ key: "docker-local", type: "LOCAL" }],
-      accounts: { scanner: { password: "artifactory-token" } },
-      maxPageSize: 2,
-      brokenLinks: true,
-    });
+    const sim = await artifactoryOf(ctx, team);
     return {
       version: "jfrog",
       spec: { registry: sim.url, repository: `docker-local/${team}/*`, jfrogRepoTypes: ["local"] },
-      credential: { type: "basic", accountID: "scanner", secret: { plain: "artifactory-token" } },
+      credential: ARTIFACTORY_CREDENTIAL,
       host: sim.host,
       tags: sim.tags.map((t) => ({ repository: t.repository, tag: t.tag, time: t.pushedAt.getTime() })),
       stop: () => sim.stop(),
@@ -187,21 +207,12 @@ const products: Record<string, (ctx: Context, team: string) => Promise<RegistryU
 
   /** Artifactory's port method: the key's own port serves it alone, images are `<image>`. */
   async "jfrog-ports"(ctx, team) {
-    const names = teamRepositories(ctx, team);
-    const view = await ctx.view(Object.fromEntries(names.map((n) => [`docker-local/${n}`, n])));
-    const sim = await startArtifactorySim({
-      storageDir: view.dir,
-      repositories: [{ key: "docker-local", type: "LOCAL" }],
-      accounts: { scanner: { password: "artifactory-token" } },
-      portKeys: ["docker-local"],
-      maxPageSize: 2,
-      brokenLinks: true,
-    });
+    const sim = await artifactoryOf(ctx, team, { portKeys: ["docker-local"] });
     const portUrl = sim.portUrls["docker-local"] as string;
     return {
       version: "jfrog",
       spec: { registry: portUrl, repository: `${team}/*` },
-      credential: { type: "basic", accountID: "scanner", secret: { plain: "artifactory-token" } },
+      credential: ARTIFACTORY_CREDENTIAL,
       host: new URL(portUrl).host,
       tags: sim.tags.map((t) => ({
         repository: t.repository.slice("docker-local/".length),
