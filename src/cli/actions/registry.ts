@@ -1,4 +1,5 @@
 /** What `shipshape registry ls` does once its flags are checked: list, then print text or JSON. */
+import { mapBounded } from "../../registry/backoff.js";
 import { RegistryClient, type RegistryClientOptions } from "../../registry/client.js";
 import type { LsFlags } from "../commands/registry.js";
 import { credentialsFromFlags } from "../credentials.js";
@@ -49,9 +50,9 @@ async function listRegistry(
     : await client.listRepositories({ pageSize: opts.pageSize });
   let done = 0;
   let tagCount = 0;
-  const listings = await mapConcurrent(repositories, opts.concurrency, async (repository) => {
+  const listings = await mapBounded(repositories, opts.concurrency, async (repository) => {
     const tags = await client.listTags(repository, { pageSize: opts.pageSize });
-    const entries = await mapConcurrent(tags, opts.digests ? opts.concurrency : 1, async (tag) =>
+    const entries = await mapBounded(tags, opts.digests ? opts.concurrency : 1, async (tag) =>
       opts.digests ? { tag, digest: (await client.headManifest(repository, tag)).digest } : { tag },
     );
     done++;
@@ -75,20 +76,6 @@ function formatText(listings: RepositoryListing[], digests: boolean): string {
       .join("  ")
       .trimEnd();
   return `${[header, ...rows].map(line).join("\n")}\n`;
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping the input order in the result. */
-async function mapConcurrent<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** The client checks its configuration when built: a bad address is the caller's mistake. */

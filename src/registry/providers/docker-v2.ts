@@ -18,6 +18,7 @@
  */
 import type { Platform } from "../../image/manifest.js";
 import type { Credentials } from "../auth.js";
+import { mapBounded } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import { AuthError, NotFoundError, RegistryError, UnsupportedError } from "../errors.js";
 import { isDockerHub, isValidRepository, parseRegistryAddress } from "../reference.js";
@@ -30,7 +31,6 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { mapBounded } from "./rest.js";
 
 const DOCKER_HUB = "docker.io";
 const GHCR = "ghcr.io";

@@ -29,6 +29,7 @@
  *   `SHIPSHAPE_DOCKERHUB_REGISTRY_URL` (default https://registry-1.docker.io/); results name the
  *   registry `docker.io` wherever the requests go.
  */
+import { mapBounded } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
@@ -48,7 +49,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, apiFailure, mapBounded, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
 
 const DOCKER_HUB = "docker.io";
 const OFFICIAL_NAMESPACE = "library";

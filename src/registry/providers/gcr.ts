@@ -33,6 +33,7 @@
  */
 import { createSign } from "node:crypto";
 import type { Credentials, StaticCredentials } from "../auth.js";
+import { mapBounded } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
@@ -55,7 +56,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, mapBounded, RestApi } from "./rest.js";
+import { type ApiResponse, RestApi } from "./rest.js";
 
 const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";

@@ -22,6 +22,7 @@
  *   bounded concurrency.
  */
 import type { Credentials } from "../auth.js";
+import { mapBounded } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
@@ -39,7 +40,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, apiFailure, mapBounded, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
 
 const PER_PAGE = 100;
 /** Tag detail requests in flight for one repository. */

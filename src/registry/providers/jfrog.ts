@@ -34,8 +34,8 @@
  *   `checksums.sha256` the manifest digest. The Storage API reads metadata only, so scanning a local
  *   repository leaves the artifacts' "Last Downloaded" as it was.
  */
-
 import { basicHeader, type Credentials } from "../auth.js";
+import { mapBounded } from "../backoff.js";
 import { RegistryClient } from "../client.js";
 import {
   AuthError,
@@ -54,7 +54,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, apiFailure, mapBounded, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
 
 /** Entries per catalog and tag list page. */
 const PAGE_SIZE = 100;
