@@ -47,7 +47,7 @@ import { isValidTag } from "../reference.js";
 import { exactRepositories, v2AddressOf } from "./docker-v2.js";
 import { serviceEndpoint } from "./endpoints.js";
 import type { DiscoveredTag, ProviderContext, ProviderSession, RegistryProvider } from "./provider.js";
-import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, apiTime, RestApi } from "./rest.js";
 
 const TOKEN_BODY_BYTES = 64 * 1024;
 const MAX_PAGES = 100_000;
@@ -309,12 +309,6 @@ interface AcrTag {
   changeableAttributes?: { readEnabled?: unknown } | null;
 }
 
-function dateOf(value: unknown): Date | undefined {
-  if (typeof value !== "string") return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
 class AzureSession implements ProviderSession {
   constructor(
     readonly client: RegistryClient,
@@ -387,7 +381,7 @@ class AzureSession implements ProviderSession {
           tags.set(name, {
             tag: name,
             digest: typeof entry.digest === "string" ? entry.digest : undefined,
-            pushedAt: dateOf(entry.lastUpdateTime) ?? dateOf(entry.createdTime),
+            pushedAt: apiTime(entry.lastUpdateTime) ?? apiTime(entry.createdTime),
           });
         }
       },

@@ -49,7 +49,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, apiTime, RestApi } from "./rest.js";
 
 const DOCKER_HUB = "docker.io";
 const OFFICIAL_NAMESPACE = "library";
@@ -256,13 +256,6 @@ async function accessToken(
   return { value: `Bearer ${token}`, expiresAt: jwtExpiry(token) ?? Date.now() + ACCESS_TOKEN_LIFETIME_MS };
 }
 
-/** Hub times are RFC 3339; absent, unparseable or before 2000 (a zero time) counts as unknown. */
-function timeOf(value: unknown): Date | undefined {
-  if (typeof value !== "string" || value === "") return undefined;
-  const time = new Date(value);
-  return Number.isNaN(time.getTime()) || time.getUTCFullYear() < 2000 ? undefined : time;
-}
-
 class DockerHubSession implements ProviderSession {
   readonly registryHost = DOCKER_HUB;
 
@@ -375,7 +368,7 @@ class DockerHubSession implements ProviderSession {
     for (const entry of listed) {
       if (typeof entry.name !== "string" || !isValidTag(entry.name)) continue;
       const digest = typeof entry.digest === "string" && entry.digest !== "" ? entry.digest : undefined;
-      const pushedAt = timeOf(entry.tag_last_pushed) ?? timeOf(entry.last_updated);
+      const pushedAt = apiTime(entry.tag_last_pushed) ?? apiTime(entry.last_updated);
       tags.set(
         entry.name,
         options.withTimes ? { tag: entry.name, digest, pushedAt } : { tag: entry.name, digest },

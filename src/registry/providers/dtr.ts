@@ -47,7 +47,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, apiTime, RestApi } from "./rest.js";
 
 /** The page size Harbor's DTR adapter asks for too; DTR's maximum is not in the material available. */
 const PAGE_SIZE = 100;
@@ -113,13 +113,6 @@ function dtrErrorText(body: string): string {
 function answerOf(res: ApiResponse): string {
   const text = dtrErrorText(res.text);
   return text ? `HTTP ${res.status} ${text}` : `HTTP ${res.status}`;
-}
-
-/** DTR's times are RFC 3339; a zero or unparsable time counts as unknown. */
-function timeOf(text: string | null | undefined): Date | undefined {
-  if (!text) return undefined;
-  const time = new Date(text);
-  return Number.isNaN(time.getTime()) || time.getUTCFullYear() < 2000 ? undefined : time;
 }
 
 class DtrSession implements ProviderSession {
@@ -245,7 +238,7 @@ class DtrSession implements ProviderSession {
       byName.set(tag.name, {
         tag: tag.name,
         digest: tag.digest || tag.manifest?.digest || undefined,
-        pushedAt: timeOf(tag.updatedAt) ?? timeOf(tag.createdAt),
+        pushedAt: apiTime(tag.updatedAt) ?? apiTime(tag.createdAt),
       });
     }
     return [...byName.values()].sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));

@@ -56,7 +56,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, RestApi } from "./rest.js";
+import { type ApiResponse, apiTime, RestApi } from "./rest.js";
 
 const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -468,8 +468,7 @@ class GcrSession implements ProviderSession {
         if (at < 0 || slash < 0) continue;
         const path = image.uri.slice(slash + 1, at);
         const digest = image.uri.slice(at + 1);
-        const uploaded = typeof image.uploadTime === "string" ? new Date(image.uploadTime) : undefined;
-        const pushedAt = uploaded && !Number.isNaN(uploaded.getTime()) ? uploaded : undefined;
+        const pushedAt = apiTime(image.uploadTime);
         const tags = found.get(path) ?? [];
         for (const tag of Array.isArray(image.tags) ? image.tags : []) {
           if (typeof tag === "string" && isValidTag(tag)) tags.push({ tag, digest, pushedAt });

@@ -49,7 +49,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, apiTime, RestApi } from "./rest.js";
 
 const PER_PAGE = 100;
 const MAX_PAGES = 10_000;
@@ -309,8 +309,7 @@ class GhcrSession implements ProviderSession {
     for (const version of versions) {
       const listed = version.metadata?.container?.tags;
       if (!Array.isArray(listed) || typeof version.name !== "string") continue;
-      const pushed = typeof version.created_at === "string" ? new Date(version.created_at) : undefined;
-      const pushedAt = pushed && !Number.isNaN(pushed.getTime()) ? pushed : undefined;
+      const pushedAt = apiTime(version.created_at);
       for (const tag of listed) {
         if (typeof tag !== "string" || tag === "") continue;
         tags.push(

@@ -40,7 +40,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, apiTime, RestApi } from "./rest.js";
 
 const PER_PAGE = 100;
 /** Tag detail requests in flight for one repository. */
@@ -261,11 +261,10 @@ class GitlabSession implements ProviderSession {
       if (res.status === 404) return undefined;
       if (res.status !== 200) throw failure(res, what, { ...ctx, reference: tag });
       const details = JSON.parse(res.text) as GitlabTagDetails;
-      const created = details.created_at ? new Date(details.created_at) : undefined;
       return {
         tag,
         digest: details.digest ?? undefined,
-        pushedAt: created && !Number.isNaN(created.getTime()) ? created : undefined,
+        pushedAt: apiTime(details.created_at),
       } satisfies DiscoveredTag;
     });
     return dated.filter((tag) => tag !== undefined);

@@ -33,7 +33,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, apiTime, RestApi } from "./rest.js";
 
 /** Harbor's largest `page_size`. */
 const PAGE_SIZE = 100;
@@ -176,7 +176,7 @@ class HarborSession implements ProviderSession {
         tags.set(tag.name, {
           tag: tag.name,
           digest: artifact.digest,
-          pushedAt: timeOf(tag.push_time ?? artifact.push_time),
+          pushedAt: apiTime(tag.push_time ?? artifact.push_time),
         });
       }
     }
@@ -186,13 +186,6 @@ class HarborSession implements ProviderSession {
   async close(): Promise<void> {
     await Promise.all([this.client.close(), this.api.close()]);
   }
-}
-
-/** Harbor's times are RFC 3339; its zero time (never) counts as unknown. */
-function timeOf(text: string | null | undefined): Date | undefined {
-  if (!text) return undefined;
-  const time = new Date(text);
-  return Number.isNaN(time.getTime()) || time.getUTCFullYear() < 2000 ? undefined : time;
 }
 
 export const harborProvider: RegistryProvider = {

@@ -54,7 +54,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, apiTime, RestApi } from "./rest.js";
 
 /** Entries per catalog and tag list page. */
 const PAGE_SIZE = 100;
@@ -136,12 +136,6 @@ function answerOf(res: ApiResponse): string {
     detail = describeErrorBody(res.text);
   }
   return detail ? `HTTP ${res.status}: ${detail}` : `HTTP ${res.status}`;
-}
-
-function timeOf(text: string | undefined): Date | undefined {
-  if (!text) return undefined;
-  const time = new Date(text);
-  return Number.isNaN(time.getTime()) ? undefined : time;
 }
 
 class ArtifactorySession implements ProviderSession {
@@ -352,7 +346,7 @@ class ArtifactorySession implements ProviderSession {
       return {
         tag,
         digest: sha256 ? `sha256:${sha256}` : undefined,
-        pushedAt: timeOf(info.created) ?? timeOf(info.lastModified),
+        pushedAt: apiTime(info.created) ?? apiTime(info.lastModified),
       };
     }
     throw new NotFoundError(

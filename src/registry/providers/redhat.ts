@@ -55,7 +55,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, apiTime, RestApi } from "./rest.js";
 
 /** Image streams per list request; the API server's default chunk size for clients (kubectl, oc). */
 const PAGE_LIMIT = 500;
@@ -180,20 +180,13 @@ function imageStreamOf(repository: string, ctx: RegistryErrorContext): { namespa
   return { namespace: parts[0], name: parts[1] };
 }
 
-/** A tag event's `created` (RFC 3339); a missing or unreadable one counts as unknown. */
-function timeOf(text: string | undefined): Date | undefined {
-  if (!text) return undefined;
-  const time = new Date(text);
-  return Number.isNaN(time.getTime()) ? undefined : time;
-}
-
 /** The current image of every tag that has one, sorted by tag. */
 function tagsOf(stream: ImageStream): DiscoveredTag[] {
   const tags: DiscoveredTag[] = [];
   for (const list of stream.status?.tags ?? []) {
     const current = list.items?.[0];
     if (!list.tag || !current?.image) continue;
-    tags.push({ tag: list.tag, digest: current.image, pushedAt: timeOf(current.created) });
+    tags.push({ tag: list.tag, digest: current.image, pushedAt: apiTime(current.created) });
   }
   return tags.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { AuthError, NotFoundError, PermissionError, ProtocolError, RateLimitedError } from "../errors.js";
 import { ExpiringValue } from "../expiring.js";
-import { apiFailure, type FailureWording, RestApi } from "./rest.js";
+import { apiFailure, apiTime, type FailureWording, RestApi } from "./rest.js";
 
 /** A REST API that accepts one bearer token and answers 401 to anything else, counting requests. */
 let accepted = "Bearer token-2";
@@ -168,4 +168,21 @@ test("apiFailure: a 429 the product does not word is a protocol error; a wait it
   assert.equal(announced.message, "registry.example.com: listing: rate limit; retry in 60 s");
   assert.equal(announced.retryAfterMs, 60_000);
   assert.equal(announced.status, 429);
+});
+
+test("apiTime reads an API's RFC 3339 time; absent, unreadable and zero times are unknown", () => {
+  const cases: [unknown, string | undefined][] = [
+    ["2024-03-05T10:11:12Z", "2024-03-05T10:11:12.000Z"],
+    ["2024-03-05T10:11:12.345678+02:00", "2024-03-05T08:11:12.345Z"],
+    ["0001-01-01T00:00:00Z", undefined], // Go's zero time: Harbor, DTR, Docker Hub for "never"
+    ["1970-01-01T00:00:00Z", undefined],
+    ["yesterday", undefined],
+    ["", undefined],
+    [null, undefined],
+    [undefined, undefined],
+    [1_709_633_472_000, undefined], // a number is not an RFC 3339 time
+  ];
+  for (const [value, expected] of cases) {
+    assert.equal(apiTime(value)?.toISOString(), expected, JSON.stringify(value));
+  }
 });

@@ -77,6 +77,17 @@ export function apiFailure(
   return new ProtocolError(ctx, `${what}: ${wording.other}`, { status });
 }
 
+/**
+ * A push or creation time from an API answer (RFC 3339): undefined when absent, unreadable or before
+ * 2000, which is the zero time Go services (Harbor, DTR, Docker Hub) send for "never"; no image was
+ * pushed before 2000.
+ */
+export function apiTime(value: unknown): Date | undefined {
+  if (typeof value !== "string" || value === "") return undefined;
+  const time = new Date(value);
+  return Number.isNaN(time.getTime()) || time.getUTCFullYear() < 2000 ? undefined : time;
+}
+
 export class RestApi {
   private readonly transport: Transport;
 

@@ -39,7 +39,7 @@ import type {
   RegistryProvider,
   ResolvedCredential,
 } from "./provider.js";
-import { type ApiResponse, apiFailure, RestApi } from "./rest.js";
+import { type ApiResponse, apiFailure, apiTime, RestApi } from "./rest.js";
 
 const MAX_PAGES = 100_000;
 
@@ -89,12 +89,6 @@ function credentialsOf(credential: ResolvedCredential | undefined, ctx: Registry
 function answerOf(res: ApiResponse): string {
   const detail = describeErrorBody(res.text);
   return detail ? `HTTP ${res.status}: ${detail}` : `HTTP ${res.status}`;
-}
-
-function timeOf(text: string | null | undefined): Date | undefined {
-  if (!text) return undefined;
-  const time = new Date(text);
-  return Number.isNaN(time.getTime()) ? undefined : time;
 }
 
 const portOf = (url: URL) => Number(url.port || (url.protocol === "https:" ? 443 : 80));
@@ -181,7 +175,7 @@ class NexusSession implements ProviderSession {
       tags.set(tag, {
         tag,
         digest: sha256 ? `sha256:${sha256}` : undefined,
-        pushedAt: timeOf(manifest?.lastModified) ?? timeOf(manifest?.blobCreated),
+        pushedAt: apiTime(manifest?.lastModified) ?? apiTime(manifest?.blobCreated),
       });
     }
     if (components.length === 0) {
