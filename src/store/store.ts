@@ -16,7 +16,7 @@ import {
   SqliteDialect,
   sql,
 } from "kysely";
-import pg from "pg";
+import type pg from "pg";
 import { migrationsFor } from "./migrations.js";
 import type { Database } from "./schema.js";
 
@@ -30,12 +30,14 @@ const PG_NUMERIC_OID = 1700;
  * Parses int8 (bigint columns, COUNT(*), SUM) and numeric into numbers, as SQLite returns them; the
  * store's integers (sizes, counts) stay far below 2^53. Per pool, so other pg users are unaffected.
  */
-const pgTypes = {
-  getTypeParser(oid: number, format?: "text" | "binary") {
-    if (oid === PG_INT8_OID || oid === PG_NUMERIC_OID) return (value: string) => Number(value);
-    return format === "binary" ? pg.types.getTypeParser(oid, "binary") : pg.types.getTypeParser(oid, "text");
-  },
-} as pg.CustomTypesConfig;
+function pgTypesOf(types: typeof pg.types): pg.CustomTypesConfig {
+  return {
+    getTypeParser(oid: number, format?: "text" | "binary") {
+      if (oid === PG_INT8_OID || oid === PG_NUMERIC_OID) return (value: string) => Number(value);
+      return format === "binary" ? types.getTypeParser(oid, "binary") : types.getTypeParser(oid, "text");
+    },
+  } as pg.CustomTypesConfig;
+}
 
 export class Store {
   private closed = false;
@@ -69,6 +71,8 @@ export class Store {
    */
   static async openPostgres(connectionString: string, options: { schema?: string } = {}): Promise<Store> {
     const { schema } = options;
+    // Loaded here: the SQLite default (every CLI run) need not load the PostgreSQL client.
+    const { default: pg } = await import("pg");
     if (schema !== undefined) {
       // The schema must exist before a pooled connection puts it on its search_path.
       const client = new pg.Client({ connectionString });
@@ -81,7 +85,7 @@ export class Store {
     }
     const pool = new pg.Pool({
       connectionString,
-      types: pgTypes,
+      types: pgTypesOf(pg.types),
       ...(schema !== undefined ? { options: `-c search_path=${quoteIdentifier(schema)}` } : {}),
     });
     const store = new Store(
