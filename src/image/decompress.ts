@@ -5,7 +5,7 @@
  * JavaScript decoder measured five times slower on the testbed layers.
  */
 import { spawn } from "node:child_process";
-import { Duplex, PassThrough, type Readable } from "node:stream";
+import { Duplex, type Readable } from "node:stream";
 import zlib from "node:zlib";
 
 export type Compression = "gzip" | "zstd" | "none";
@@ -16,52 +16,54 @@ export function detectCompression(head: Uint8Array): Compression {
   return "none";
 }
 
-/** The first bytes of a stream, and a stream that still yields every byte. */
-export async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; stream: Readable }> {
-  const iterator = stream[Symbol.asyncIterator]();
-  const parts: Buffer[] = [];
-  let length = 0;
-  while (length < bytes) {
-    const { value, done } = await iterator.next();
-    if (done) break;
-    parts.push(value as Buffer);
-    length += (value as Buffer).length;
-  }
-  const head = Buffer.concat(parts);
-  const rest = new PassThrough();
-  rest.write(head);
-  (async () => {
-    try {
-      for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
-        if (!rest.write(r.value)) await new Promise((resolve) => rest.once("drain", resolve));
-      }
-      rest.end();
-    } catch (err) {
-      rest.destroy(err as Error);
-    }
-  })();
-  rest.once("close", () => {
-    if (!stream.destroyed) stream.destroy();
+/**
+ * The first `bytes` bytes of a stream (fewer when it is shorter), read and put back: the stream
+ * itself still yields every byte, with no extra stage for every later chunk to go through.
+ */
+export function peek(stream: Readable, bytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const finish = (head: Buffer | null, error?: Error) => {
+      stream.off("readable", onReadable).off("end", onEnd).off("error", onError);
+      if (error) return reject(error);
+      if (head && head.length > 0) stream.unshift(head);
+      resolve((head ?? Buffer.alloc(0)).subarray(0, bytes));
+    };
+    // At the end, read(n) returns what is left even when shorter than n.
+    const onReadable = () => {
+      const head = stream.read(bytes) as Buffer | null;
+      if (head) finish(head);
+    };
+    const onEnd = () => finish(null);
+    const onError = (error: Error) => finish(null, error);
+    stream.on("readable", onReadable).once("end", onEnd).once("error", onError);
   });
-  return { head: head.subarray(0, bytes), stream: rest };
 }
 
-type ZstdZlib = typeof zlib & { createZstdDecompress?: () => Duplex };
+type ZstdZlib = typeof zlib & { createZstdDecompress?: () => zlib.Gunzip };
 
-export function decompressor(compression: Compression): Duplex | undefined {
+export interface Decompressor {
+  stream: Duplex;
+  /** Compressed bytes taken in so far (for the compression-ratio check against bombs). */
+  bytesIn(): number;
+}
+
+export function decompressor(compression: Compression): Decompressor | undefined {
   switch (compression) {
     case "gzip":
-      return zlib.createGunzip({ chunkSize: 128 * 1024 });
+      // 1 MiB output chunks: a fifth less main-thread time than 128 KiB on a 120 MB layer.
+      return ofZlib(zlib.createGunzip({ chunkSize: 1024 * 1024 }));
     case "zstd": {
       const native = (zlib as ZstdZlib).createZstdDecompress;
-      return native ? native() : zstdProcess();
+      return native ? ofZlib(native()) : zstdProcess();
     }
     case "none":
       return undefined;
   }
 }
 
-function zstdProcess(): Duplex {
+const ofZlib = (stream: zlib.Gunzip): Decompressor => ({ stream, bytesIn: () => stream.bytesWritten });
+
+function zstdProcess(): Decompressor {
   const child = spawn("zstd", ["-d", "-c", "-q"], { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => {
@@ -77,5 +79,6 @@ function zstdProcess(): Duplex {
     if (code) duplex.destroy(new Error(`zstd: ${stderr.trim() || `exit code ${code}`}`));
   });
   duplex.on("close", () => child.kill());
-  return duplex;
+  // The pipe to the child is a net.Socket, which counts what it has written.
+  return { stream: duplex, bytesIn: () => (child.stdin as unknown as { bytesWritten: number }).bytesWritten };
 }

@@ -119,13 +119,9 @@ export async function walkLayer<T>(
     files: [],
   };
   const fail = (detail: string, cause?: unknown) => new LayerError(expected.digest, detail, { cause });
-  let compressedBytes = 0;
-  const countCompressed = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      compressedBytes += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const inflate = decompressor(detectCompression(await peek(blob, 4)));
+  // An uncompressed layer is its own size.
+  const compressedBytes = () => inflate?.bytesIn() ?? walk.uncompressedBytes;
   const diffHash = createHash("sha256");
   const guard = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -138,7 +134,7 @@ export async function walkLayer<T>(
       }
       if (
         walk.uncompressedBytes > limits.ratioFloorBytes &&
-        walk.uncompressedBytes > compressedBytes * limits.maxRatio
+        walk.uncompressedBytes > compressedBytes() * limits.maxRatio
       ) {
         return done(fail(`compression ratio above ${limits.maxRatio}:1 (decompression bomb?)`));
       }
@@ -146,13 +142,8 @@ export async function walkLayer<T>(
     },
   });
 
-  const { head, stream } = await peek(blob, 4);
-  const inflate = decompressor(detectCompression(head));
   const extract = tar.extract();
-  const stages: NodeJS.ReadWriteStream[] = inflate
-    ? [countCompressed, inflate, guard]
-    : [countCompressed, guard];
-  const piping = pipeline(stream, ...(stages as [Transform]), extract);
+  const piping = inflate ? pipeline(blob, inflate.stream, guard, extract) : pipeline(blob, guard, extract);
   // Selected files of this layer by path, for hardlinks to them later in the same layer.
   const selected = new Map<string, Buffer>();
   try {
@@ -230,7 +221,7 @@ export async function walkLayer<T>(
     await piping;
   } catch (err) {
     piping.catch(() => undefined);
-    stream.destroy();
+    blob.destroy();
     if (err instanceof LayerError || err instanceof RegistryError) throw err;
     throw fail(describeTarError(err), err);
   }
