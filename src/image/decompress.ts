@@ -5,7 +5,7 @@
  * JavaScript decoder measured five times slower on the testbed layers.
  */
 import { spawn } from "node:child_process";
-import { Duplex, type Readable } from "node:stream";
+import { Duplex, type Readable, Transform } from "node:stream";
 import zlib from "node:zlib";
 
 export type Compression = "gzip" | "zstd" | "none";
@@ -36,6 +36,32 @@ export function peek(stream: Readable, bytes: number): Promise<Buffer> {
     const onEnd = () => finish(null);
     const onError = (error: Error) => finish(null, error);
     stream.on("readable", onReadable).once("end", onEnd).once("error", onError);
+  });
+}
+
+/**
+ * Joins a stream's chunks into ones of at least `bytes` (the last may be shorter). node:zlib and the
+ * pipe to a zstd process cost per chunk: fed the 64 KiB chunks an HTTP body arrives in, gunzip of a
+ * 120 MB layer took 0.48 s and 125 ms of main-thread time, fed 1 MiB chunks 0.34 s and 48 ms.
+ */
+export function coalescing(bytes: number): Transform {
+  let parts: Buffer[] = [];
+  let length = 0;
+  const joined = () => {
+    const chunk = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
+    parts = [];
+    length = 0;
+    return chunk;
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      parts.push(chunk);
+      length += chunk.length;
+      done(null, length >= bytes ? joined() : undefined);
+    },
+    flush(done) {
+      done(null, length > 0 ? joined() : undefined);
+    },
   });
 }
 
