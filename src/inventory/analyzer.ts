@@ -138,10 +138,11 @@ export class Analyzer {
       const untouched = missing.filter(
         (e) => !listing.files.some(([path, size, mode]) => e.wants({ path, size, mode })),
       );
-      for (const e of untouched) {
-        results.set(e.name, []);
-        await cache?.putResults(diffId, e, []);
-      }
+      for (const e of untouched) results.set(e.name, []);
+      await cache?.putResults(
+        diffId,
+        untouched.map((extractor) => ({ extractor, results: [] })),
+      );
       missing = missing.filter((e) => !untouched.includes(e));
     }
     if (listing && missing.length === 0) {
@@ -197,11 +198,11 @@ export class Analyzer {
     stats.bytesPulled += source.layers[index]?.size ?? 0;
     const newListing = listing ?? toListing(walk);
     if (!listing) await cache?.putListing(diffId, newListing);
-    for (const extractor of missing) {
-      const list = found.get(extractor.name) as FileResult[];
-      results.set(extractor.name, list);
-      await cache?.putResults(diffId, extractor, list);
-    }
+    for (const extractor of missing) results.set(extractor.name, found.get(extractor.name) as FileResult[]);
+    await cache?.putResults(
+      diffId,
+      missing.map((extractor) => ({ extractor, results: found.get(extractor.name) as FileResult[] })),
+    );
     this.options.onLayer?.({ index, digest, state: "done", bytes: walk.uncompressedBytes });
     return { listing: newListing, results };
   }

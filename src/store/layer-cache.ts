@@ -64,16 +64,28 @@ export class LayerCache {
       .execute();
   }
 
+  /** Stores (or replaces) several extractors' results for a layer, in one statement. */
   async putResults(
     diffId: string,
-    extractor: { name: string; version: number },
-    results: FileResult[],
+    entries: { extractor: { name: string; version: number }; results: FileResult[] }[],
   ): Promise<void> {
-    const row = { extractor_version: extractor.version, results: pack(results) };
+    if (entries.length === 0) return;
     await this.store.db
       .insertInto("layer_results")
-      .values({ diff_id: diffId, extractor: extractor.name, ...row })
-      .onConflict((c) => c.columns(["diff_id", "extractor"]).doUpdateSet(row))
+      .values(
+        entries.map(({ extractor, results }) => ({
+          diff_id: diffId,
+          extractor: extractor.name,
+          extractor_version: extractor.version,
+          results: pack(results),
+        })),
+      )
+      .onConflict((c) =>
+        c.columns(["diff_id", "extractor"]).doUpdateSet((eb) => ({
+          extractor_version: eb.ref("excluded.extractor_version"),
+          results: eb.ref("excluded.results"),
+        })),
+      )
       .execute();
   }
 }

@@ -103,9 +103,11 @@ for (const [name, open] of backends) {
         assert.equal(row.uncompressed_bytes, 6_000_000_000, "bigint comes back as a number");
         assert.ok(Buffer.isBuffer(row.listing) && row.listing.length > 100_000, "stored as bytes");
 
-        await cache.putResults("sha256:layer", { name: "apk", version: 1 }, results);
-        await cache.putResults("sha256:layer", { name: "dpkg", version: 2 }, []);
-        await cache.putResults("sha256:layer", { name: "apk", version: 2 }, results);
+        await cache.putResults("sha256:layer", [
+          { extractor: { name: "apk", version: 1 }, results },
+          { extractor: { name: "dpkg", version: 2 }, results: [] },
+        ]);
+        await cache.putResults("sha256:layer", [{ extractor: { name: "apk", version: 2 }, results }]);
         const found = await cache.results("sha256:layer", [
           { name: "apk", version: 2 },
           { name: "dpkg", version: 1 },
