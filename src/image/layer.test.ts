@@ -72,6 +72,16 @@ test("entry paths are normalised and traversal is refused", () => {
     ["../etc/shadow", undefined],
     ["a/../../etc/shadow", undefined],
     ["./", ""],
+    ["", ""],
+    [".", ""],
+    ["..", undefined],
+    ["etc/", "etc"],
+    ["a/b/..", "a"],
+    ["a/.", "a"],
+    ["a/.hidden/.b", "a/.hidden/.b"],
+    ["..a/b..", "..a/b.."],
+    ["a/...", "a/..."],
+    ["a/..b/c", "a/..b/c"],
   ];
   for (const [input, expected] of cases) assert.equal(normalizeEntryPath(input), expected, input);
 });

@@ -74,8 +74,12 @@ export class LayerError extends Error {
 const WHITEOUT = ".wh.";
 const OPAQUE = ".wh..wh..opq";
 
+const NOT_NORMAL = /^\/|\/$|\/\/|(^|\/)\.\.?(\/|$)/;
+
 /** Normalises a tar path; undefined when it climbs out of the root (`../`). Absolute paths are rooted. */
 export function normalizeEntryPath(name: string): string | undefined {
+  // Most names are already normal (no empty, "." or ".." segment, no leading or trailing slash).
+  if (name !== "" && !NOT_NORMAL.test(name)) return name;
   const parts: string[] = [];
   for (const segment of name.split("/")) {
     if (segment === "" || segment === ".") continue;
