@@ -12,7 +12,13 @@ import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { RegistryError } from "../registry/errors.js";
-import { coalescing, decompressor, detectCompression, peek } from "./decompress.js";
+import {
+  coalescing,
+  DECOMPRESSION_CHUNK_BYTES,
+  decompressor,
+  detectCompression,
+  peek,
+} from "./decompress.js";
 
 export interface LayerLimits {
   /** Uncompressed bytes per layer. */
@@ -148,7 +154,7 @@ export async function walkLayer<T>(
 
   const extract = tar.extract();
   const piping = inflate
-    ? pipeline(blob, coalescing(1024 * 1024), inflate.stream, guard, extract)
+    ? pipeline(blob, coalescing(DECOMPRESSION_CHUNK_BYTES), inflate.stream, guard, extract)
     : pipeline(blob, guard, extract);
   // Selected files of this layer by path, for hardlinks to them later in the same layer.
   const selected = new Map<string, Buffer>();

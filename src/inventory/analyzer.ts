@@ -198,11 +198,12 @@ export class Analyzer {
     stats.bytesPulled += source.layers[index]?.size ?? 0;
     const newListing = listing ?? toListing(walk);
     if (!listing) await cache?.putListing(diffId, newListing);
-    for (const extractor of missing) results.set(extractor.name, found.get(extractor.name) as FileResult[]);
-    await cache?.putResults(
-      diffId,
-      missing.map((extractor) => ({ extractor, results: found.get(extractor.name) as FileResult[] })),
-    );
+    const read = missing.map((extractor) => ({
+      extractor,
+      results: found.get(extractor.name) as FileResult[],
+    }));
+    for (const { extractor, results: list } of read) results.set(extractor.name, list);
+    await cache?.putResults(diffId, read);
     this.options.onLayer?.({ index, digest, state: "done", bytes: walk.uncompressedBytes });
     return { listing: newListing, results };
   }
