@@ -132,10 +132,18 @@ async function build(layoutDir: string, contents: SeedContents, storageDir: stri
     const target: PushRegistry = { url: registry.url, knownBlobs };
     const push = (image: SeedImage) => pushImage(layoutDir, image.source, target, image);
     // Testbed images one by one, in layout order, so later ones mount the shared base layers; a bulk
-    // copy at most mounts its two blobs and PUTs a manifest, so those go several at a time.
+    // copy at most mounts its two blobs and PUTs a manifest, so those go several repositories at a
+    // time. Within a repository they go one by one: docker-registry's filesystem driver rewrites a
+    // link file by truncating it, so concurrent pushes of the same blobs into one repository make a
+    // manifest PUT read an empty link and fail with MANIFEST_BLOB_UNKNOWN.
     const [testbed, bulk] = [contents.images.filter((i) => !isBulk(i)), contents.images.filter(isBulk)];
     for (const image of testbed) await push(image);
-    await inParallel(bulk, 8, push);
+    const byRepository = new Map<string, SeedImage[]>();
+    for (const image of bulk)
+      byRepository.set(image.repository, [...(byRepository.get(image.repository) ?? []), image]);
+    await inParallel([...byRepository.values()], 8, async (images) => {
+      for (const image of images) await push(image);
+    });
     const listed = await catalog(registry.url);
     const expected = contents.repositories.map((r) => r.name);
     if (listed.join("\n") !== expected.join("\n")) {
