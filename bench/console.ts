@@ -82,8 +82,6 @@ interface ScanTarget {
   digest: string;
   config: Blob;
   layers: Blob[];
-  /** The layers' diff_ids (uncompressed digests, from the config), in layer order. */
-  diffIds: string[];
 }
 
 /** Every seeded image the specification selects, resolved to its blobs (untimed, direct). */
@@ -115,7 +113,6 @@ async function resolveTargets(
         digest: image.digest,
         config: blob(image.manifest.config, "config"),
         layers: image.manifest.layers.map((l) => blob(l, "layer")),
-        diffIds: image.config.diffIds,
       });
     }
     return targets;
@@ -126,25 +123,6 @@ async function resolveTargets(
 
 function uniqueBlobs(blobs: Blob[]): Blob[] {
   return [...new Map(blobs.map((b) => [b.digest, b])).values()];
-}
-
-/** Layer digest → diff_id. Two compressions of one tar (node-app and node-app-zstd) share a diff_id. */
-function diffIdsOf(targets: ScanTarget[]): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const t of targets) {
-    for (const [i, l] of t.layers.entries()) map.set(l.digest, t.diffIds[i] ?? l.digest);
-  }
-  return map;
-}
-
-/** Bytes of pulling each diff_id once, in its smallest compressed form. */
-function smallestPerDiffId(layers: Blob[], diffIdOf: Map<string, string>): number {
-  const smallest = new Map<string, number>();
-  for (const l of layers) {
-    const id = diffIdOf.get(l.digest) ?? l.digest;
-    smallest.set(id, Math.min(smallest.get(id) ?? Number.POSITIVE_INFINITY, l.size));
-  }
-  return [...smallest.values()].reduce((a, b) => a + b, 0);
 }
 
 // ---- talking to the console ----------------------------------------------------------------------------
@@ -251,9 +229,9 @@ interface ScanFigures {
   blobBytes: number;
   layerBytes: number;
   configBytes: number;
-  /** Distinct diff_ids among the layers pulled. */
+  /** Distinct layer blobs pulled. */
   distinctLayersPulled: number;
-  /** Layer GETs beyond the first of each diff_id (the layer cache is keyed by diff_id). */
+  /** Layer GETs beyond the first of each blob (the layer cache is keyed by blob digest). */
   repeatedLayerPulls: number;
   peakRss: number;
   errors: string[];
@@ -268,8 +246,8 @@ function bytesOf(hit: Hit, size: number): number {
   return 0;
 }
 
-/** The proxy's record by request kind; layer pulls also by diff_id (`diffIdOf`: layer digest → diff_id). */
-function classify(hits: Hit[], sizes: Map<string, Blob>, diffIdOf: Map<string, string>) {
+/** The proxy's record by request kind; layer pulls also by blob digest. */
+function classify(hits: Hit[], sizes: Map<string, Blob>) {
   const counts: RequestCounts = {
     ping: 0,
     catalog: 0,
@@ -299,8 +277,7 @@ function classify(hits: Hit[], sizes: Map<string, Blob>, diffIdOf: Map<string, s
       } else {
         counts.layerBlobs++;
         layerBytes += bytes;
-        const diffId = diffIdOf.get(known.digest) ?? known.digest;
-        if (hit.method === "GET") layerPulls.set(diffId, (layerPulls.get(diffId) ?? 0) + 1);
+        if (hit.method === "GET") layerPulls.set(known.digest, (layerPulls.get(known.digest) ?? 0) + 1);
       }
     } else if (route === "/v2/" || route === "/v2") counts.ping++;
     else if (route === "/v2/_catalog") counts.catalog++;
@@ -342,7 +319,6 @@ async function regularScan(
   api: ConsoleApi,
   proxy: FaultProxy,
   blobs: Map<string, Blob>,
-  diffIdOf: Map<string, string>,
   expected: number,
 ): Promise<ScanFigures> {
   proxy.reset();
@@ -366,11 +342,7 @@ async function regularScan(
     throw new Error(
       `the regular scan wrote ${results.length} results, expected ${expected}: ${status.errors.join("; ")}`,
     );
-  const { counts, layerBytes, configBytes, distinctLayersPulled, repeatedLayerPulls } = classify(
-    hits,
-    blobs,
-    diffIdOf,
-  );
+  const { counts, layerBytes, configBytes, distinctLayersPulled, repeatedLayerPulls } = classify(hits, blobs);
   return {
     images: results.length,
     failed,
@@ -733,7 +705,6 @@ async function measure(
   const layers = [...blobs.values()].filter((b) => b.kind === "layer");
   const configs = [...blobs.values()].filter((b) => b.kind === "config");
   const viaProxy = layers.map((l) => ({ ...l, url: l.url.replace(registry.url, proxy.url) }));
-  const diffIdOf = diffIdsOf(targets);
   ctx.progress(
     `${targets.length} images in ${repositories} repositories: ${layers.length} unique layers (${formatBytes(sumBytes(layers))}), ${configs.length} configs`,
   );
@@ -766,7 +737,7 @@ async function measure(
       const pid = api.console.process.pid as number;
       const timed = async () => {
         const cpu = cpuMsOf(pid);
-        const figures = await regularScan(api, proxy, blobs, diffIdOf, targets.length);
+        const figures = await regularScan(api, proxy, blobs, targets.length);
         return { ...figures, consoleCpuMs: cpuMsOf(pid) - cpu };
       };
       const cold = await timed();
@@ -840,9 +811,6 @@ function report(
   api: Awaited<ReturnType<typeof measureApi>>,
 ): BenchResult {
   const uniqueLayerBytes = sumBytes(layers);
-  const diffIdOf = diffIdsOf(targets);
-  const uniqueDiffIds = new Set(diffIdOf.values()).size;
-  const diffIdBytes = smallestPerDiffId(layers, diffIdOf);
   const uniqueConfigBytes = sumBytes(configs);
   const uniqueBytes = uniqueLayerBytes + uniqueConfigBytes;
   const med = (f: (r: RoundFigures) => number) => median(rounds.map(f));
@@ -863,7 +831,6 @@ function report(
       configBytes: last.configBytes,
       bytesRatio: last.blobBytes / uniqueBytes,
       layerBytesRatio: last.layerBytes / uniqueLayerBytes,
-      diffIdBytesRatio: last.layerBytes / diffIdBytes,
       distinctLayersPulled: last.distinctLayersPulled,
       repeatedLayerPulls: last.repeatedLayerPulls,
       requests: last.requests,
@@ -889,10 +856,9 @@ function report(
       "blob bytes",
       "÷ unique blobs",
       "layer bytes ÷ unique digests",
-      "÷ one per diff_id",
       "layer GETs",
-      "diff_ids pulled",
-      "repeat diff_id GETs",
+      "layers pulled",
+      "repeat layer GETs",
       "requests/image",
       "runs (ms)",
     ],
@@ -907,9 +873,8 @@ function report(
       formatBytes(s.blobBytes),
       s.bytesRatio.toFixed(3),
       s.layerBytesRatio.toFixed(3),
-      s.diffIdBytesRatio.toFixed(3),
       String(s.requests.layerBlobs),
-      `${s.distinctLayersPulled}/${uniqueDiffIds}`,
+      `${s.distinctLayersPulled}/${layers.length}`,
       String(s.repeatedLayerPulls),
       s.requestsPerImage.toFixed(2),
       s.runsMs.join(" "),
@@ -1014,9 +979,9 @@ function report(
 
   const missed: string[] = [];
   // Configs are fetched at discovery (to date the tags) and again for the scan: by design, and tiny.
-  if (cold.distinctLayersPulled !== uniqueDiffIds || cold.repeatedLayerPulls > 0)
+  if (cold.distinctLayersPulled !== layers.length || cold.repeatedLayerPulls > 0)
     missed.push(
-      `cold scan pulled ${cold.distinctLayersPulled} of ${uniqueDiffIds} diff_ids, ${cold.repeatedLayerPulls} more than once (ideal: each once)`,
+      `cold scan pulled ${cold.distinctLayersPulled} of ${layers.length} layers, ${cold.repeatedLayerPulls} more than once (ideal: each once)`,
     );
   if (warm.requests.layerBlobs > 0)
     missed.push(`warm scan (no new digests) still pulled ${warm.requests.layerBlobs} layers`);
@@ -1032,7 +997,7 @@ function report(
 
   const text = [
     `Population: ${targets.length} images in ${repositories} repositories matching "${settings.pattern}" but not "${settings.exclude.join(",")}" (cap 0, ${settings.scanners} scanners),`,
-    `${layers.length} unique layer digests (${formatBytes(uniqueLayerBytes)}; ${uniqueDiffIds} diff_ids, ${formatBytes(diffIdBytes)} each in its smallest form) and ${configs.length} configs (${formatBytes(uniqueConfigBytes)});`,
+    `${layers.length} unique layer digests (${formatBytes(uniqueLayerBytes)}) and ${configs.length} configs (${formatBytes(uniqueConfigBytes)});`,
     "the console (bundled, HTTPS, SQLite)",
     `scans them through the fault proxy (no faults). Median of ${rounds.length} round(s); cold = fresh data dir, warm = the same again.`,
     scanTable,
@@ -1062,8 +1027,6 @@ function report(
       repositories,
       uniqueLayers: layers.length,
       uniqueLayerBytes,
-      uniqueDiffIds,
-      diffIdBytes,
       configs: configs.length,
       uniqueConfigBytes,
     },

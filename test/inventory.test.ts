@@ -351,7 +351,7 @@ describe("layer cache", { timeout: 60_000 }, () => {
   });
   after(() => store?.close());
 
-  test("node-app after debian:bookworm pulls only its own 3 layers (the base is shared by diff_id)", async () => {
+  test("node-app after debian:bookworm pulls only its own 3 layers (the base blob is shared)", async () => {
     const cache = new LayerCache(store);
     const debian = await analyse(reg("debian", "bookworm"), analyzer(cache));
     assert.deepEqual([debian.stats.layersPulled, debian.stats.layersCached], [1, 0]);
@@ -371,10 +371,16 @@ describe("layer cache", { timeout: 60_000 }, () => {
     );
   });
 
-  test("node-app-zstd after node-app pulls nothing: other blobs, same diff_ids", async () => {
+  test("node-app-zstd after node-app: the same diff_ids in other blobs, each read, the same inventory", async () => {
+    // Layers are cached by blob digest (verified as the blob streams); a diff_id from the config is
+    // not checked against the content, so it cannot name a cache entry.
     const zstd = await analyse(reg("node-app-zstd", "1.0"), analyzer(new LayerCache(store)));
-    assert.deepEqual([zstd.stats.layersPulled, zstd.stats.layersCached], [0, 4]);
-    assert.deepEqual(zstd.layerGets, []);
+    assert.deepEqual(
+      zstd.identity.layers.map((l) => l.diffId),
+      first.identity.layers.map((l) => l.diffId),
+    );
+    assert.deepEqual([zstd.stats.layersPulled, zstd.stats.layersCached], [4, 0]);
+    assert.deepEqual(sorted(zstd.layerGets), sorted(zstd.identity.layers.map((l) => l.digest)));
     assert.deepEqual(withoutLayerDigests(zstd.inventory), withoutLayerDigests(first.inventory));
   });
 
@@ -649,30 +655,29 @@ describe("hostile images in a registry: clear errors, nothing lost, nothing cach
     await fs.rm(storage, { recursive: true, force: true });
   });
 
-  /** Nothing at all is cached for these diff_ids: no listing, no extractor results. */
-  async function assertNotCached(diffIds: string[]): Promise<void> {
-    for (const diffId of diffIds) {
-      assert.equal(await cache.listing(diffId), undefined, `no listing for ${diffId}`);
+  /** Nothing at all is cached for these layer blobs: no listing, no extractor results. */
+  async function assertNotCached(digests: string[]): Promise<void> {
+    for (const digest of digests) {
+      assert.equal(await cache.listing(digest), undefined, `no listing for ${digest}`);
       const results = await store.db
         .selectFrom("layer_results")
         .select("extractor")
-        .where("diff_id", "=", diffId)
+        .where("digest", "=", digest)
         .execute();
-      assert.deepEqual(results, [], `no results for ${diffId}`);
+      assert.deepEqual(results, [], `no results for ${digest}`);
     }
   }
 
-  // The one case the layer's diff_id cannot catch: the blob is not the one the manifest names, yet
-  // decompresses to the announced content (only the gzip header's MTIME differs). Runtimes refuse
-  // such a blob by its digest; so must the scanner.
+  // The blob is not the one the manifest names, yet decompresses to the announced content (only the
+  // gzip header's MTIME differs). Runtimes refuse such a blob by its digest; so must the scanner.
   test("a blob that is not its digest but decompresses intact (gzip MTIME flipped): DigestMismatchError", async () => {
-    const { layers, diffIds } = images.get("corrupt-gzip-header") as { layers: string[]; diffIds: string[] };
+    const { layers } = images.get("corrupt-gzip-header") as { layers: string[] };
     for (let attempt = 1; attempt <= 2; attempt++) {
       const err = await failure(() => analyse(ref("corrupt-gzip-header"), shared));
       assert.ok(err instanceof DigestMismatchError, `attempt ${attempt}: ${err.stack}`);
       assert.equal(err.expected, layers[1]);
       assert.match(err.message, new RegExp(`${layers[1]}.*content digest mismatch`));
-      await assertNotCached([diffIds[1] as string]);
+      await assertNotCached([layers[1] as string]);
     }
     // The same blob in an OCI layout.
     const L = path.join(dir, "mtime-layout");
@@ -683,37 +688,37 @@ describe("hostile images in a registry: clear errors, nothing lost, nothing cach
     const err = await failure(() => analyse(`oci:${L}:img`, shared));
     assert.ok(err instanceof DigestMismatchError, err.stack);
     assert.equal(err.expected, blob);
-    await assertNotCached([diffIds[1] as string]);
+    await assertNotCached([layers[1] as string]);
   });
 
   test("a corrupt deflate stream: a DigestMismatchError or LayerError naming the layer", async () => {
-    const { layers, diffIds } = images.get("corrupt-deflate") as { layers: string[]; diffIds: string[] };
+    const { layers } = images.get("corrupt-deflate") as { layers: string[] };
     const err = await failure(() => analyse(ref("corrupt-deflate"), shared));
     assert.ok(err instanceof DigestMismatchError || err instanceof LayerError, err.stack);
     assert.ok(err.message.includes(layers[0] as string), err.message);
-    await assertNotCached(diffIds);
+    await assertNotCached(layers);
   });
 
   test("a truncated gzip layer (its digest matching the truncated bytes): LayerError", async () => {
-    const { layers, diffIds } = images.get("truncated-gzip") as { layers: string[]; diffIds: string[] };
+    const { layers } = images.get("truncated-gzip") as { layers: string[] };
     const err = await failure(() => analyse(ref("truncated-gzip"), shared));
     assert.ok(err instanceof LayerError, err.stack);
     assert.equal(err.digest, layers[0]);
     assert.match(err.message, /^layer sha256:[0-9a-f]{64}: (corrupt compressed data|truncated)/);
-    await assertNotCached(diffIds);
+    await assertNotCached(layers);
   });
 
   test("a layer that is not a tar archive: LayerError saying so", async () => {
-    const { layers, diffIds } = images.get("not-a-tar") as { layers: string[]; diffIds: string[] };
+    const { layers } = images.get("not-a-tar") as { layers: string[] };
     const err = await failure(() => analyse(ref("not-a-tar"), shared));
     assert.ok(err instanceof LayerError, err.stack);
     assert.equal(err.digest, layers[0]);
     assert.match(err.message, /not a tar archive/);
-    await assertNotCached(diffIds);
+    await assertNotCached(layers);
   });
 
   test("a failing layer ends the analysis: layers in flight finish and are cached, no new one starts", async () => {
-    const { layers, diffIds } = images.get("fails-first") as { layers: string[]; diffIds: string[] };
+    const { layers } = images.get("fails-first") as { layers: string[] };
     // Through a proxy that holds back layers 1 and 2, so layer 0 fails while they are being read.
     const slow = await startFaultProxy(hostile.url, {
       rules: [1, 2].map((i) => ({
@@ -734,15 +739,15 @@ describe("hostile images in a registry: clear errors, nothing lost, nothing cach
       assert.ok(err instanceof LayerError, err.stack);
       assert.equal(err.digest, layers[0]);
       // Settled before the rejection: the layers in flight were read to the end and cached.
-      assert.ok(await cache.listing(diffIds[1] as string), "layer 1 cached");
-      assert.ok(await cache.listing(diffIds[2] as string), "layer 2 cached");
+      assert.ok(await cache.listing(layers[1] as string), "layer 1 cached");
+      assert.ok(await cache.listing(layers[2] as string), "layer 2 cached");
       await new Promise((resolve) => setTimeout(resolve, 600));
       assert.deepEqual(events.filter((e) => e.endsWith("pulling")).sort(), [
         "0 pulling",
         "1 pulling",
         "2 pulling",
       ]);
-      await assertNotCached([diffIds[0] as string, diffIds[3] as string, diffIds[4] as string]);
+      await assertNotCached([layers[0] as string, layers[3] as string, layers[4] as string]);
     } finally {
       await slow.stop();
     }
@@ -775,20 +780,22 @@ describe("hostile images in a registry: clear errors, nothing lost, nothing cach
     assert.deepEqual(again.inventory, a.inventory);
   });
 
-  test("a config whose diff_id is not its layer's content is refused and poisons nothing", async () => {
+  test("a config claiming another layer's diff_id: its own bytes are inventoried, and poison nothing", async () => {
     const impostor = images.get("diff-id-impostor") as { layers: string[]; diffIds: string[] };
     const victim = images.get("victim") as { layers: string[]; diffIds: string[] };
     assert.equal(impostor.diffIds[0], victim.diffIds[0]);
-    const err = await failure(() => analyse(ref("diff-id-impostor"), shared));
-    assert.ok(err instanceof LayerError, err.stack);
-    assert.equal(err.digest, impostor.layers[0]);
-    assert.match(err.message, new RegExp(`image config says diff_id ${victim.diffIds[0]}`));
-    await assertNotCached(victim.diffIds);
-    // The layer the impostor claimed to be is analysed from its own bytes.
-    const a = await analyse(ref("victim"), shared);
+    assert.notEqual(impostor.layers[0], victim.layers[0]);
+    const a = await analyse(ref("diff-id-impostor"), shared);
     assert.equal(a.stats.layersPulled, 1);
     assert.deepEqual(
       a.inventory.packages.map((p) => `${p.name}@${p.version}`),
+      ["impostor@6.6.6-r0"],
+    );
+    // The layer the impostor claimed to be is analysed from its own blob, not from the impostor's.
+    const v = await analyse(ref("victim"), shared);
+    assert.equal(v.stats.layersPulled, 1);
+    assert.deepEqual(
+      v.inventory.packages.map((p) => `${p.name}@${p.version}`),
       ["victim@2.0-r0"],
     );
   });
@@ -819,7 +826,7 @@ describe("hostile images in a registry: clear errors, nothing lost, nothing cach
     const a = await analyse(reg("debian", "bookworm"), shared);
     assert.deepEqual(rows(a.inventory.packages), sorted(await debianExpected()));
     const failed = ["corrupt-deflate", "truncated-gzip", "not-a-tar", "fails-first"].map(
-      (n) => images.get(n)?.diffIds[0] as string,
+      (n) => images.get(n)?.layers[0] as string,
     );
     await assertNotCached(failed);
   });
@@ -890,13 +897,13 @@ describe("image sources: registry, OCI layout and docker save archives agree", {
       const err = await failure(() => analyse(`oci:${L}:small`, analyzer(cache)));
       assert.ok(err instanceof DigestMismatchError || err instanceof LayerError, err.stack);
       assert.ok(err.message.includes(digest), err.message);
-      assert.equal(await cache.listing(image.config.rootfs.diff_ids[0] as string), undefined);
+      assert.equal(await cache.listing(digest), undefined);
     } finally {
       await store.close();
     }
   });
 
-  test("a classic docker save archive with a changed byte in a layer.tar: refused by diff_id", async () => {
+  test("a classic docker save archive with a changed byte in a layer.tar: refused by its digest (the diff_id)", async () => {
     const archive = path.join(dir, "alpine-legacy.tar");
     await saveDockerArchive(layout, "alpine--3.10.3", archive, {
       format: "legacy",
@@ -911,11 +918,8 @@ describe("image sources: registry, OCI layout and docker save archives agree", {
     assert.ok(at > 0);
     await flipByte(archive, at + 2);
     const err = await failure(() => analyse(archive, analyzer()));
-    assert.ok(err instanceof LayerError, err.stack);
-    assert.match(
-      err.message,
-      /uncompressed content is sha256:[0-9a-f]{64}, but the image config says diff_id/,
-    );
+    assert.ok(err instanceof DigestMismatchError, err.stack);
+    assert.equal(err.expected, good.identity.layers[0]?.diffId);
   });
 
   test("docker save archives whose configs lack diff_ids are refused, and never share a cache entry", async () => {
@@ -954,8 +958,8 @@ describe("image sources: registry, OCI layout and docker save archives agree", {
           if (result) assert.deepEqual(result, [name], `${name}-${variant}`);
         }
       }
-      const listings = await store.db.selectFrom("layer_listings").select("diff_id").execute();
-      for (const { diff_id } of listings) assert.match(diff_id, /^sha256:[0-9a-f]{64}$/);
+      const listings = await store.db.selectFrom("layer_listings").select("digest").execute();
+      for (const { digest } of listings) assert.match(digest, /^sha256:[0-9a-f]{64}$/);
     } finally {
       await store.close();
     }

@@ -5,7 +5,7 @@ import { verifyingStream } from "./verify.js";
 
 export function verifiedFileStream(
   file: string,
-  expected: { digest: string; size: number } | undefined,
+  expected: { digest: string; size: number },
   range?: { start: number; length: number },
 ): Readable {
   const source = fs.createReadStream(
@@ -14,6 +14,5 @@ export function verifiedFileStream(
       ? { start: range.start, end: range.start + range.length - 1, highWaterMark: 256 * 1024 }
       : { highWaterMark: 256 * 1024 },
   );
-  if (!expected) return source;
   return pipeline(source, verifyingStream(file, expected.digest, expected.size), () => undefined);
 }

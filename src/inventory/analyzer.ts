@@ -1,7 +1,7 @@
 /**
  * The indexing stage: an image source → a layer-attributed inventory. Each layer is analysed once
- * per diff_id (in parallel, and at most once at a time per process) and cached per extractor and
- * version; the image inventory is then assembled from its layers' results, bottom to top, with
+ * per blob digest (in parallel, and at most once at a time per process) and cached per extractor and
+ * version (as Clair v4 keys layers: the digest its source verifies as the blob streams); the image inventory is then assembled from its layers' results, bottom to top, with
  * OCI whiteouts applied and the topmost version of each file winning.
  */
 import { InvalidConfigError } from "../image/config.js";
@@ -40,7 +40,6 @@ interface LayerAnalysis {
 }
 
 const OS_ECOSYSTEMS = new Set(["apk", "deb", "rpm"]);
-/** What the layer walk computes and checks: the cache key of every layer. */
 const DIFF_ID = /^sha256:[0-9a-f]{64}$/;
 
 /** The part of a package location that names a file in the image (Java nests archives with "!/"). */
@@ -55,8 +54,8 @@ export class Analyzer {
     source: ImageSource,
     signal?: AbortSignal,
   ): Promise<{ inventory: ImageInventory; stats: AnalysisStats }> {
-    // Layers are cached by diff_id and checked against it as they are walked: without one per layer
-    // (container runtimes refuse such images too) a layer could be cached under another's key.
+    // Reports name each package's layer by diff_id, and a `docker save` archive names a layer by its
+    // diff_id alone: an image without one per layer is malformed (container runtimes refuse it too).
     const { diffIds } = source.config;
     const badDiffId = diffIds.find((d) => !DIFF_ID.test(d));
     if (diffIds.length !== source.layers.length || badDiffId !== undefined) {
@@ -104,8 +103,7 @@ export class Analyzer {
   ): Promise<LayerAnalysis> {
     const layer = source.layers[index];
     if (!layer) throw new RangeError(`no layer ${index}`);
-    const diffId = source.config.diffIds[index] as string;
-    const shared = this.inflight.get(diffId);
+    const shared = this.inflight.get(layer.digest);
     if (shared) {
       // Another analysis (or an earlier copy of the layer in this image) is reading it: not pulled here.
       return shared.then((analysis) => {
@@ -114,24 +112,23 @@ export class Analyzer {
         return analysis;
       });
     }
-    const pending = this.analyseLayer(source, index, diffId, stats, signal).finally(() =>
-      this.inflight.delete(diffId),
+    const pending = this.analyseLayer(source, index, layer.digest, stats, signal).finally(() =>
+      this.inflight.delete(layer.digest),
     );
-    this.inflight.set(diffId, pending);
+    this.inflight.set(layer.digest, pending);
     return pending;
   }
 
   private async analyseLayer(
     source: ImageSource,
     index: number,
-    diffId: string,
+    digest: string,
     stats: AnalysisStats,
     signal?: AbortSignal,
   ): Promise<LayerAnalysis> {
     const { extractors, cache } = this.options;
-    const digest = source.layers[index]?.digest ?? diffId;
-    const listing = await cache?.listing(diffId);
-    const results = (await cache?.results(diffId, extractors)) ?? new Map<string, FileResult[]>();
+    const listing = await cache?.listing(digest);
+    const results = (await cache?.results(digest, extractors)) ?? new Map<string, FileResult[]>();
     let missing = extractors.filter((e) => !results.has(e.name));
     if (listing && missing.length > 0) {
       // Extractors new or changed since the layer was read: only those wanting one of its files need a pull.
@@ -140,7 +137,7 @@ export class Analyzer {
       );
       for (const e of untouched) results.set(e.name, []);
       await cache?.putResults(
-        diffId,
+        digest,
         untouched.map((extractor) => ({ extractor, results: [] })),
       );
       missing = missing.filter((e) => !untouched.includes(e));
@@ -154,7 +151,7 @@ export class Analyzer {
     const found = new Map<string, FileResult[]>(missing.map((e) => [e.name, []]));
     const walk = await walkLayer<Extractor[]>(
       source.openLayer(index, { signal }),
-      { digest, diffId },
+      { digest },
       {
         select(entry) {
           if (entry.type !== "file" && entry.type !== "hardlink") return undefined;
@@ -197,13 +194,13 @@ export class Analyzer {
     stats.layersPulled++;
     stats.bytesPulled += source.layers[index]?.size ?? 0;
     const newListing = listing ?? toListing(walk);
-    if (!listing) await cache?.putListing(diffId, newListing);
+    if (!listing) await cache?.putListing(digest, newListing);
     const read = missing.map((extractor) => ({
       extractor,
       results: found.get(extractor.name) as FileResult[],
     }));
     for (const { extractor, results: list } of read) results.set(extractor.name, list);
-    await cache?.putResults(diffId, read);
+    await cache?.putResults(digest, read);
     this.options.onLayer?.({ index, digest, state: "done", bytes: walk.uncompressedBytes });
     return { listing: newListing, results };
   }

@@ -10,7 +10,7 @@ import path from "node:path";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import SQLite from "better-sqlite3";
-import { Kysely, Migrator, SqliteDialect } from "kysely";
+import { Kysely, Migrator, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import { DEFAULT_SCAN_SETTINGS, type ScanSettings } from "../api/schemas.js";
 import { type KyselyConsoleStore, openConsoleStore } from "./console.js";
@@ -784,7 +784,7 @@ describe("ConsoleStore on SQLite across restarts", () => {
     }
   });
 
-  test("a file of the previous release (layer cache only) gains the console tables and keeps its rows", async () => {
+  test("a file of the previous release (layer cache only) gains the console tables; its diff_id-keyed layer cache is emptied, its inventories kept", async () => {
     const file = path.join(tmp, "previous-release.db");
     // Bring a new file to the previous release's schema only (migration 0001) and fill it.
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SQLite(file) }) });
@@ -800,21 +800,29 @@ describe("ConsoleStore on SQLite across restarts", () => {
       opaqueDirs: [],
       warnings: [],
     };
+    // Migration 0001's columns, which the current Database type no longer describes.
+    await sql`insert into layer_listings (diff_id, entries, uncompressed_bytes, listing, analysed_at)
+      values ('sha256:layer', 1, 10, ${gzipSync(JSON.stringify(listing))}, 't')`.execute(db);
     await db
-      .insertInto("layer_listings")
+      .insertInto("image_inventories")
       .values({
-        diff_id: "sha256:layer",
-        entries: 1,
-        uncompressed_bytes: 10,
-        listing: gzipSync(JSON.stringify(listing)),
-        analysed_at: "t",
+        digest: "sha256:image",
+        identity: "{}",
+        inventory: gzipSync("{}"),
+        extractors: "x",
+        indexed_at: "t",
       })
       .execute();
     await db.destroy();
 
     const { console: upgraded, store } = await openConsoleStore({ sqliteFile: file });
     try {
-      assert.deepEqual(await new LayerCache(store).listing("sha256:layer"), listing);
+      const cache = new LayerCache(store);
+      assert.equal(await cache.listing("sha256:layer"), undefined, "a diff_id is not a blob digest");
+      await cache.putListing("sha256:blob", listing);
+      assert.deepEqual(await cache.listing("sha256:blob"), listing);
+      const inventories = await store.db.selectFrom("image_inventories").select("digest").execute();
+      assert.deepEqual(inventories, [{ digest: "sha256:image" }]);
       await upgraded.appendSpec(spec("s", "http://127.0.0.1:1"));
       assert.equal((await upgraded.listSpecs()).length, 1);
     } finally {

@@ -1,7 +1,8 @@
 /**
  * The layer cache: each layer's file listing and, per extractor and version, what the extractor
- * found in it, keyed by the layer's diff_id. Results are kept per extractor so that changing one
- * extractor re-runs only that extractor, and only on layers holding files it wants.
+ * found in it, keyed by the layer's blob digest (the manifest's, verified as the blob streams).
+ * Results are kept per extractor so that changing one extractor re-runs only that extractor, and
+ * only on layers holding files it wants.
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { FileResult } from "../inventory/extractor.js";
@@ -23,24 +24,24 @@ const unpack = <T>(bytes: Buffer): T => JSON.parse(gunzipSync(bytes).toString("u
 export class LayerCache {
   constructor(private readonly store: Store) {}
 
-  async listing(diffId: string): Promise<LayerListing | undefined> {
+  async listing(digest: string): Promise<LayerListing | undefined> {
     const row = await this.store.db
       .selectFrom("layer_listings")
       .select("listing")
-      .where("diff_id", "=", diffId)
+      .where("digest", "=", digest)
       .executeTakeFirst();
     return row ? unpack<LayerListing>(row.listing) : undefined;
   }
 
   /** Cached results of these extractors at these versions; absent entries need analysis. */
   async results(
-    diffId: string,
+    digest: string,
     extractors: { name: string; version: number }[],
   ): Promise<Map<string, FileResult[]>> {
     const rows = await this.store.db
       .selectFrom("layer_results")
       .select(["extractor", "extractor_version", "results"])
-      .where("diff_id", "=", diffId)
+      .where("digest", "=", digest)
       .execute();
     const wanted = new Map(extractors.map((e) => [e.name, e.version]));
     const found = new Map<string, FileResult[]>();
@@ -50,23 +51,23 @@ export class LayerCache {
     return found;
   }
 
-  async putListing(diffId: string, listing: LayerListing): Promise<void> {
+  async putListing(digest: string, listing: LayerListing): Promise<void> {
     await this.store.db
       .insertInto("layer_listings")
       .values({
-        diff_id: diffId,
+        digest,
         entries: listing.entries,
         uncompressed_bytes: listing.uncompressedBytes,
         listing: pack(listing),
         analysed_at: new Date().toISOString(),
       })
-      .onConflict((c) => c.column("diff_id").doNothing())
+      .onConflict((c) => c.column("digest").doNothing())
       .execute();
   }
 
   /** Stores (or replaces) several extractors' results for a layer, in one statement. */
   async putResults(
-    diffId: string,
+    digest: string,
     entries: { extractor: { name: string; version: number }; results: FileResult[] }[],
   ): Promise<void> {
     if (entries.length === 0) return;
@@ -74,14 +75,14 @@ export class LayerCache {
       .insertInto("layer_results")
       .values(
         entries.map(({ extractor, results }) => ({
-          diff_id: diffId,
+          digest,
           extractor: extractor.name,
           extractor_version: extractor.version,
           results: pack(results),
         })),
       )
       .onConflict((c) =>
-        c.columns(["diff_id", "extractor"]).doUpdateSet((eb) => ({
+        c.columns(["digest", "extractor"]).doUpdateSet((eb) => ({
           extractor_version: eb.ref("excluded.extractor_version"),
           results: eb.ref("excluded.results"),
         })),

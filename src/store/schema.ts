@@ -5,8 +5,8 @@
 import type { Generated } from "kysely";
 
 export interface LayerListingTable {
-  /** Uncompressed layer digest (config rootfs.diff_ids): shared by every compression of one layer. */
-  diff_id: string;
+  /** The layer blob's digest (the manifest's layer descriptor): verified as the blob streams. */
+  digest: string;
   entries: number;
   uncompressed_bytes: number;
   /** gzip-compressed JSON: { files: [path, size, mode][], whiteouts, opaqueDirs, warnings }. */
@@ -15,7 +15,7 @@ export interface LayerListingTable {
 }
 
 export interface LayerResultTable {
-  diff_id: string;
+  digest: string;
   extractor: string;
   extractor_version: number;
   /** gzip-compressed JSON FileResult[]. */

@@ -114,9 +114,8 @@ export async function openDockerArchive(file: string, options: { name: string })
       const member = index.members.get(paths[i] ?? "");
       const layer = layers[i];
       if (!member || !layer) throw new RangeError(`no layer ${i}`);
-      // Named by digest: verify that digest; legacy layers are checked against diff_id by the layer walk.
-      const expected = /^blobs\//.test(paths[i] ?? "") ? layer : undefined;
-      return verifiedFileStream(file, expected, { start: member.offset, length: member.size });
+      // A legacy layer.tar is uncompressed: its digest is its diff_id, verified like any blob's.
+      return verifiedFileStream(file, layer, { start: member.offset, length: member.size });
     },
     close: async () => undefined,
   };
