@@ -1,8 +1,9 @@
 /**
  * The indexing stage: an image source → a layer-attributed inventory. Each layer is analysed once
  * per blob digest (in parallel, and at most once at a time per process) and cached per extractor and
- * version (as Clair v4 keys layers: the digest its source verifies as the blob streams); the image inventory is then assembled from its layers' results, bottom to top, with
- * OCI whiteouts applied and the topmost version of each file winning.
+ * version; the digest is the one its source verifies as the blob streams, as Clair v4 keys layers.
+ * The image inventory is then assembled from its layers' results, bottom to top, with OCI whiteouts
+ * applied and the topmost version of each file winning.
  */
 import { InvalidConfigError } from "../image/config.js";
 import { type LayerLimits, type LayerWalk, walkLayer } from "../image/layer.js";
