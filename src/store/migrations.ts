@@ -183,32 +183,16 @@ function consoleTables(dialect: StoreDialect, types: DialectTypes): Migration {
 /**
  * The layer cache keyed by the layer blob's digest instead of its diff_id (the walk no longer hashes
  * the uncompressed stream to check a diff_id). Entries keyed by diff_id cannot be re-keyed without
- * the manifests that named them: the cache starts empty and fills again as images are analysed.
+ * the manifests that named them: the cache is emptied and fills again as images are analysed.
  */
-function layerCacheByBlobDigest(types: DialectTypes): Migration {
-  return {
-    async up(db: Kysely<unknown>) {
-      await db.schema.dropTable("layer_results").execute();
-      await db.schema.dropTable("layer_listings").execute();
-      await db.schema
-        .createTable("layer_listings")
-        .addColumn("digest", "text", (c) => c.primaryKey())
-        .addColumn("entries", "integer", (c) => c.notNull())
-        .addColumn("uncompressed_bytes", "bigint", (c) => c.notNull())
-        .addColumn("listing", types.bytes, (c) => c.notNull())
-        .addColumn("analysed_at", "text", (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createTable("layer_results")
-        .addColumn("digest", "text", (c) => c.notNull())
-        .addColumn("extractor", "text", (c) => c.notNull())
-        .addColumn("extractor_version", "integer", (c) => c.notNull())
-        .addColumn("results", types.bytes, (c) => c.notNull())
-        .addPrimaryKeyConstraint("layer_results_by_digest_pk", ["digest", "extractor"])
-        .execute();
-    },
-  };
-}
+const layerCacheByBlobDigest: Migration = {
+  async up(db: Kysely<unknown>) {
+    for (const table of ["layer_results", "layer_listings"]) {
+      await sql`delete from ${sql.table(table)}`.execute(db);
+      await db.schema.alterTable(table).renameColumn("diff_id", "digest").execute();
+    }
+  },
+};
 
 /** The migrations of one dialect, by name in application order. */
 export function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
@@ -216,6 +200,6 @@ export function migrationsFor(dialect: StoreDialect): Record<string, Migration> 
   return {
     "0001_layer_cache_and_inventories": layerCacheAndInventories(types),
     "0002_console": consoleTables(dialect, types),
-    "0003_layer_cache_by_blob_digest": layerCacheByBlobDigest(types),
+    "0003_layer_cache_by_blob_digest": layerCacheByBlobDigest,
   };
 }
