@@ -4,16 +4,26 @@
 // files from its own folder through __dirname). CommonJS dependencies get a `require` bound to the
 // bundle's location.
 
+/**
+ * The CLI, and the layer walker thread's entry (src/inventory/layer-walkers.ts starts it) beside it,
+ * sharing its chunks. Paths relative to the checkout.
+ * @type {{ in: string; out: string }[]}
+ */
+export const entryPoints = [
+  { in: "src/cli/entry.ts", out: "shipshape" },
+  { in: "src/inventory/layer-walker.ts", out: "layer-walker" },
+];
+
 /** @type {import("esbuild").BuildOptions} */
 export const bundleOptions = {
-  entryPoints: ["src/cli/entry.ts"],
+  entryPoints,
   bundle: true,
   platform: "node",
   format: "esm",
   // Chunks beside the entry (paths relative to import.meta.url stay the same): the cloud SDKs that
   // providers import on connect load only when such a registry is scanned.
   splitting: true,
-  entryNames: "shipshape",
+  entryNames: "[name]",
   chunkNames: "shipshape-[name]-[hash]",
   outExtension: { ".js": ".mjs" },
   target: "node20",

@@ -919,6 +919,36 @@ describe("CLI output formats and policy flags (node-app:1.0)", { timeout: 60_000
   });
 });
 
+describe("walker threads in the bundled CLI", { timeout: 90_000 }, () => {
+  test("node-app-zstd with its two large layers walked on threads: the same report as on the main thread", async () => {
+    const report = async (threads: string) => {
+      const r = await shipshape(
+        [
+          "image",
+          `${proxy.host}/node-app-zstd:1.0`,
+          "--insecure",
+          "--cache-dir",
+          cacheDir,
+          "--no-cache",
+          "--format",
+          "json",
+        ],
+        { cwd: work, home: tmp, env: { SHIPSHAPE_WALKER_THREADS: threads } },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const doc = JSON.parse(r.stdout) as { findings: unknown[]; summary: unknown };
+      return { stderr: r.stderr, findings: doc.findings, summary: doc.summary };
+    };
+    const [main, threaded] = [await report("0"), await report("2")];
+    assert.match(main.stderr, /^\d+ packages in 4 layers \(4 read, 0 cached\)$/m);
+    // The base and Node.js layers are 8 MiB and more; the app layer (4.5 MB) and the last stay on the main thread.
+    assert.match(threaded.stderr, /^\d+ packages in 4 layers \(4 read, 0 cached\), 2 on walker threads$/m);
+    assert.equal(threaded.findings.length, 175);
+    assert.deepEqual(threaded.findings, main.findings);
+    assert.deepEqual(threaded.summary, main.summary);
+  });
+});
+
 describe("re-matching a stored inventory after a database update pulls nothing", { timeout: 90_000 }, () => {
   test("without nodejs-core the Node.js findings go, everything else stays, and no blob is requested", async () => {
     const { doc } = await nodeApp();

@@ -15,7 +15,7 @@ import { promisify } from "node:util";
 import { LayerError } from "../src/image/layer.js";
 import type { Platform } from "../src/image/manifest.js";
 import { openImage } from "../src/image/open.js";
-import { type AnalysisStats, Analyzer } from "../src/inventory/analyzer.js";
+import { type AnalysisStats, Analyzer, type AnalyzerOptions } from "../src/inventory/analyzer.js";
 import type { Extractor } from "../src/inventory/extractor.js";
 import { allExtractors } from "../src/inventory/extractors/index.js";
 import type { ImageIdentity, ImageInventory, InventoriedPackage } from "../src/inventory/types.js";
@@ -124,8 +124,22 @@ async function analyse(
 }
 
 const reg = (repository: string, tag: string) => `${proxy.host}/${repository}:${tag}`;
-const analyzer = (cache?: LayerCache, extractors: Extractor[] = [...allExtractors]) =>
-  new Analyzer({ extractors, cache });
+/**
+ * Where layers are walked: on the main thread, or each on a walker thread whatever its size. The
+ * suites run in both find the same inventories and the same errors.
+ */
+const WALK_MODES = [
+  { name: "main thread", key: "main", options: {} },
+  // As many threads as layers read at once (the default concurrency): none is walked on the main thread.
+  { name: "walker thread", key: "walker", options: { walkerThreads: 3, walkerMinLayerBytes: 0 } },
+] as const satisfies { name: string; key: string; options: Partial<AnalyzerOptions> }[];
+type WalkMode = (typeof WALK_MODES)[number];
+
+const analyzer = (
+  cache?: LayerCache,
+  extractors: Extractor[] = [...allExtractors],
+  mode: WalkMode = WALK_MODES[0],
+) => new Analyzer({ extractors, cache, ...mode.options });
 
 /** One line per package: what the oracles can state independently. */
 function row(p: {
@@ -223,122 +237,130 @@ const bump = (name: string, extractors: readonly Extractor[] = allExtractors): E
 
 // ------------------------------------------------------------------------------ 1. exact inventories
 
-describe("every testbed image is inventoried exactly", { timeout: 60_000 }, () => {
-  test("alpine:3.10.3: the minirootfs's 14 apk packages in layer 0, Alpine 3.10.3", async () => {
-    const a = await analyse(reg("alpine", "3.10.3"), analyzer());
-    const expected = await alpineExpected(ALPINE_X86);
-    assert.equal(expected.length, 14);
-    assert.deepEqual(rows(a.inventory.packages), sorted(expected));
-    assert.deepEqual(osFacts(a.inventory), await osOf("etc/os-release", ALPINE_X86));
-    assert.equal(a.identity.layers[0]?.createdBy, "ADD alpine-minirootfs-3.10.3-x86_64.tar.gz /");
-    assertLayerRefs(a);
-    assert.deepEqual(a.inventory.warnings, []);
-  });
+for (const mode of WALK_MODES)
+  describe(`every testbed image is inventoried exactly (${mode.name})`, { timeout: 60_000 }, () => {
+    const here = () => analyzer(undefined, undefined, mode);
 
-  test("alpine-multi:3.10.3: amd64 by default, arm64 (aarch64 packages) when asked", async () => {
-    const amd = await analyse(reg("alpine-multi", "3.10.3"), analyzer());
-    const multi = seed.images.find((i) => i.repository === "alpine-multi");
-    assert.equal(amd.identity.indexDigest, multi?.digest);
-    assert.equal(amd.identity.architecture, "amd64");
-    assert.deepEqual(rows(amd.inventory.packages), sorted(await alpineExpected(ALPINE_X86)));
-
-    const arm = await analyse(reg("alpine-multi", "3.10.3"), analyzer(), {
-      platform: { os: "linux", architecture: "arm64" },
+    test("alpine:3.10.3: the minirootfs's 14 apk packages in layer 0, Alpine 3.10.3", async () => {
+      const a = await analyse(reg("alpine", "3.10.3"), here());
+      const expected = await alpineExpected(ALPINE_X86);
+      assert.equal(expected.length, 14);
+      assert.deepEqual(rows(a.inventory.packages), sorted(expected));
+      assert.deepEqual(osFacts(a.inventory), await osOf("etc/os-release", ALPINE_X86));
+      assert.equal(a.identity.layers[0]?.createdBy, "ADD alpine-minirootfs-3.10.3-x86_64.tar.gz /");
+      assertLayerRefs(a);
+      assert.deepEqual(a.inventory.warnings, []);
     });
-    assert.equal(arm.identity.indexDigest, multi?.digest);
-    assert.deepEqual([arm.identity.architecture, arm.identity.variant], ["arm64", "v8"]);
-    assert.notEqual(arm.identity.digest, amd.identity.digest);
-    const expected = await alpineExpected(ALPINE_ARM);
-    assert.ok(expected.every((r) => r.includes(" arch=aarch64 ")));
-    assert.deepEqual(rows(arm.inventory.packages), sorted(expected));
-    assert.deepEqual(osFacts(arm.inventory), await osOf("etc/os-release", ALPINE_ARM));
-    assertLayerRefs(arm);
-  });
 
-  test("alpine:3.20.3: its apk packages, Alpine 3.20.3", async () => {
-    const a = await analyse(reg("alpine", "3.20.3"), analyzer());
-    assert.deepEqual(rows(a.inventory.packages), sorted(await alpineExpected(ALPINE_320)));
-    assert.deepEqual(osFacts(a.inventory), await osOf("etc/os-release", ALPINE_320));
-  });
+    test("alpine-multi:3.10.3: amd64 by default, arm64 (aarch64 packages) when asked", async () => {
+      const amd = await analyse(reg("alpine-multi", "3.10.3"), here());
+      const multi = seed.images.find((i) => i.repository === "alpine-multi");
+      assert.equal(amd.identity.indexDigest, multi?.digest);
+      assert.equal(amd.identity.architecture, "amd64");
+      assert.deepEqual(rows(amd.inventory.packages), sorted(await alpineExpected(ALPINE_X86)));
 
-  test("debian:bookworm: dpkg-query's 88 packages with their source packages, layer 0", async () => {
-    const a = await analyse(reg("debian", "bookworm"), analyzer());
-    assert.deepEqual(rows(a.inventory.packages), sorted(await debianExpected()));
-    // os-release says VERSION_ID="12"; the point release comes from etc/debian_version, as the
-    // os-release extractor documents (and Trivy reports).
-    const osRelease = await osOf(path.join(BOOKWORM, "usr/lib/os-release"));
-    const pointRelease = (await fs.readFile(path.join(BOOKWORM, "etc/debian_version"), "utf8")).trim();
-    assert.equal(pointRelease.split(".")[0], osRelease.versionId);
-    assert.deepEqual(osFacts(a.inventory), { id: osRelease.id, versionId: pointRelease });
-    assert.equal(a.inventory.os?.versionCodename, "bookworm");
-    for (const p of a.inventory.packages)
-      assert.equal(p.layer.createdBy, "debootstrap --variant=minbase bookworm");
-    assertLayerRefs(a);
-  });
+      const arm = await analyse(reg("alpine-multi", "3.10.3"), here(), {
+        platform: { os: "linux", architecture: "arm64" },
+      });
+      assert.equal(arm.identity.indexDigest, multi?.digest);
+      assert.deepEqual([arm.identity.architecture, arm.identity.variant], ["arm64", "v8"]);
+      assert.notEqual(arm.identity.digest, amd.identity.digest);
+      const expected = await alpineExpected(ALPINE_ARM);
+      assert.ok(expected.every((r) => r.includes(" arch=aarch64 ")));
+      assert.deepEqual(rows(arm.inventory.packages), sorted(expected));
+      assert.deepEqual(osFacts(arm.inventory), await osOf("etc/os-release", ALPINE_ARM));
+      assertLayerRefs(arm);
+    });
 
-  let nodeApp: Analysed;
-  test("node-app:1.0: deb in layer 0, npm and the esbuild Go modules in layer 2, tree-kill whited out", async () => {
-    nodeApp = await analyse(reg("node-app", "1.0"), analyzer());
-    const inventory = nodeApp.inventory;
-    const expected = [...(await debianExpected(0)), ...(await nodeAppLanguageExpected())];
-    const nonRuntime = inventory.packages.filter((p) => p.ecosystem !== "node");
-    assert.deepEqual(rows(nonRuntime), sorted(expected));
-    assert.ok(!inventory.packages.some((p) => p.name === "tree-kill"), "tree-kill was deleted by layer 3");
-    assert.deepEqual(
-      nodeApp.identity.layers.map((l) => l.createdBy),
-      [
-        "debootstrap --variant=minbase bookworm",
-        "COPY node-v14.15.0-linux-x64 /usr/local",
-        "COPY app /app (npm install)",
-        "RUN rm -rf /app/node_modules/tree-kill",
-      ],
-    );
-    for (const p of inventory.packages.filter((q) => q.ecosystem === "npm"))
-      assert.equal(p.layer.createdBy, "COPY app /app (npm install)");
-    assertLayerRefs(nodeApp);
-    assert.equal(inventory.os?.id, "debian");
-    assert.deepEqual(inventory.warnings, []);
-  });
+    test("alpine:3.20.3: its apk packages, Alpine 3.20.3", async () => {
+      const a = await analyse(reg("alpine", "3.20.3"), here());
+      assert.deepEqual(rows(a.inventory.packages), sorted(await alpineExpected(ALPINE_320)));
+      assert.deepEqual(osFacts(a.inventory), await osOf("etc/os-release", ALPINE_320));
+    });
 
-  test("node-app:1.0: the Node.js 14.15.0 runtime in /usr/local, layer 1", {
-    todo: NODE_RUNTIME_REGISTERED ? false : "the node-runtime extractor is not in allExtractors yet",
-  }, async () => {
-    const a = nodeApp ?? (await analyse(reg("node-app", "1.0"), analyzer()));
-    const { stdout } = await run(NODE_BIN, ["--version"]);
-    const version = stdout.trim().replace(/^v/, "");
-    assert.equal(version, "14.15.0");
-    assert.deepEqual(rows(a.inventory.packages.filter((p) => p.ecosystem === "node")), [
-      row({ ecosystem: "node", name: "node", version, location: "usr/local/bin/node", layer: 1 }),
-    ]);
-    const node = a.inventory.packages.find((p) => p.ecosystem === "node");
-    assert.equal(node?.layer.createdBy, "COPY node-v14.15.0-linux-x64 /usr/local");
-  });
+    test("debian:bookworm: dpkg-query's 88 packages with their source packages, layer 0", async () => {
+      const a = await analyse(reg("debian", "bookworm"), here());
+      assert.deepEqual(rows(a.inventory.packages), sorted(await debianExpected()));
+      // os-release says VERSION_ID="12"; the point release comes from etc/debian_version, as the
+      // os-release extractor documents (and Trivy reports).
+      const osRelease = await osOf(path.join(BOOKWORM, "usr/lib/os-release"));
+      const pointRelease = (await fs.readFile(path.join(BOOKWORM, "etc/debian_version"), "utf8")).trim();
+      assert.equal(pointRelease.split(".")[0], osRelease.versionId);
+      assert.deepEqual(osFacts(a.inventory), { id: osRelease.id, versionId: pointRelease });
+      assert.equal(a.inventory.os?.versionCodename, "bookworm");
+      for (const p of a.inventory.packages)
+        assert.equal(p.layer.createdBy, "debootstrap --variant=minbase bookworm");
+      assertLayerRefs(a);
+    });
 
-  test("node-app-zstd:1.0 gives the same inventory as node-app:1.0", async () => {
-    const zstd = await analyse(reg("node-app-zstd", "1.0"), analyzer());
-    assert.ok(zstd.identity.layers.every((l) => l.mediaType.endsWith("+zstd")));
-    const gzip = nodeApp ?? (await analyse(reg("node-app", "1.0"), analyzer()));
-    assert.deepEqual(
-      zstd.identity.layers.map((l) => l.diffId),
-      gzip.identity.layers.map((l) => l.diffId),
-    );
-    assert.deepEqual(withoutLayerDigests(zstd.inventory), withoutLayerDigests(gzip.inventory));
-    assertLayerRefs(zstd);
-  });
+    let nodeApp: Analysed;
+    test("node-app:1.0: deb in layer 0, npm and the esbuild Go modules in layer 2, tree-kill whited out", async () => {
+      nodeApp = await analyse(reg("node-app", "1.0"), here());
+      const inventory = nodeApp.inventory;
+      const expected = [...(await debianExpected(0)), ...(await nodeAppLanguageExpected())];
+      const nonRuntime = inventory.packages.filter((p) => p.ecosystem !== "node");
+      assert.deepEqual(rows(nonRuntime), sorted(expected));
+      assert.ok(!inventory.packages.some((p) => p.name === "tree-kill"), "tree-kill was deleted by layer 3");
+      assert.deepEqual(
+        nodeApp.identity.layers.map((l) => l.createdBy),
+        [
+          "debootstrap --variant=minbase bookworm",
+          "COPY node-v14.15.0-linux-x64 /usr/local",
+          "COPY app /app (npm install)",
+          "RUN rm -rf /app/node_modules/tree-kill",
+        ],
+      );
+      for (const p of inventory.packages.filter((q) => q.ecosystem === "npm"))
+        assert.equal(p.layer.createdBy, "COPY app /app (npm install)");
+      assertLayerRefs(nodeApp);
+      assert.equal(inventory.os?.id, "debian");
+      assert.deepEqual(inventory.warnings, []);
+    });
 
-  test("team images: an odd team on the alpine base, an even one on debian; nothing in their own layer", async () => {
-    const odd = await analyse(reg("team-07/service-02", "v3"), analyzer());
-    assert.equal(odd.identity.layers.length, 2);
-    assert.deepEqual(rows(odd.inventory.packages), sorted(await alpineExpected(ALPINE_X86)));
-    assert.equal(odd.inventory.os?.id, "alpine");
-    const even = await analyse(reg("team-12/service-03", "v2"), analyzer());
-    assert.deepEqual(rows(even.inventory.packages), sorted(await debianExpected()));
-    assert.equal(even.inventory.os?.id, "debian");
-    assert.equal(even.identity.layers[1]?.createdBy, "COPY service-id /etc/service-id");
-    assertLayerRefs(odd);
-    assertLayerRefs(even);
+    test("node-app:1.0: the Node.js 14.15.0 runtime in /usr/local, layer 1", {
+      todo: NODE_RUNTIME_REGISTERED ? false : "the node-runtime extractor is not in allExtractors yet",
+    }, async () => {
+      const a = nodeApp ?? (await analyse(reg("node-app", "1.0"), here()));
+      const { stdout } = await run(NODE_BIN, ["--version"]);
+      const version = stdout.trim().replace(/^v/, "");
+      assert.equal(version, "14.15.0");
+      assert.deepEqual(rows(a.inventory.packages.filter((p) => p.ecosystem === "node")), [
+        row({ ecosystem: "node", name: "node", version, location: "usr/local/bin/node", layer: 1 }),
+      ]);
+      const node = a.inventory.packages.find((p) => p.ecosystem === "node");
+      assert.equal(node?.layer.createdBy, "COPY node-v14.15.0-linux-x64 /usr/local");
+    });
+
+    test("node-app-zstd:1.0 gives the same inventory as node-app:1.0", async () => {
+      const zstd = await analyse(reg("node-app-zstd", "1.0"), here());
+      assert.ok(zstd.identity.layers.every((l) => l.mediaType.endsWith("+zstd")));
+      const gzip = nodeApp ?? (await analyse(reg("node-app", "1.0"), here()));
+      assert.deepEqual(
+        zstd.identity.layers.map((l) => l.diffId),
+        gzip.identity.layers.map((l) => l.diffId),
+      );
+      assert.deepEqual(withoutLayerDigests(zstd.inventory), withoutLayerDigests(gzip.inventory));
+      assertLayerRefs(zstd);
+    });
+
+    test("team images: an odd team on the alpine base, an even one on debian; nothing in their own layer", async () => {
+      const odd = await analyse(reg("team-07/service-02", "v3"), here());
+      assert.equal(odd.identity.layers.length, 2);
+      assert.deepEqual(rows(odd.inventory.packages), sorted(await alpineExpected(ALPINE_X86)));
+      assert.equal(odd.inventory.os?.id, "alpine");
+      const even = await analyse(reg("team-12/service-03", "v2"), here());
+      assert.deepEqual(rows(even.inventory.packages), sorted(await debianExpected()));
+      assert.equal(even.inventory.os?.id, "debian");
+      assert.equal(even.identity.layers[1]?.createdBy, "COPY service-id /etc/service-id");
+      assertLayerRefs(odd);
+      assertLayerRefs(even);
+    });
+    test("each pulled layer was walked where this suite says", async () => {
+      const a = await analyse(reg("node-app", "1.0"), here());
+      assert.equal(a.stats.layersPulled, 4);
+      assert.equal(a.stats.layersOnWalkerThreads, mode.key === "walker" ? 4 : 0);
+    });
   });
-});
 
 // ------------------------------------------------------------------------------------- 2. the cache
 
@@ -514,323 +536,328 @@ async function failure(fn: () => Promise<unknown>): Promise<Error> {
 const apkDb = (...packages: [name: string, version: string][]) =>
   packages.map(([name, version]) => `P:${name}\nV:${version}\nA:x86_64\no:${name}\n`).join("\n");
 
-describe("hostile images in a registry: clear errors, nothing lost, nothing cached", {
-  timeout: 60_000,
-}, () => {
-  let hostile: RunningRegistry;
-  let storage: string;
-  let dir: string;
-  let store: Store;
-  let cache: LayerCache;
-  let shared: Analyzer;
-  /** Layout image name → its config's diff_ids and manifest layer digests. */
-  const images = new Map<string, { diffIds: string[]; layers: string[] }>();
-  const ALPINE_BASE = () => `blob:${layout}:alpine--3.10.3:0#ADD alpine-minirootfs-3.10.3-x86_64.tar.gz /`;
-  const ref = (name: string) => `${hostile.host}/hostile/${name}:1`;
+for (const mode of WALK_MODES)
+  describe(`hostile images in a registry: clear errors, nothing lost, nothing cached (${mode.name})`, {
+    timeout: 60_000,
+  }, () => {
+    let hostile: RunningRegistry;
+    let storage: string;
+    let dir: string;
+    let store: Store;
+    let cache: LayerCache;
+    let shared: Analyzer;
+    /** Layout image name → its config's diff_ids and manifest layer digests. */
+    const images = new Map<string, { diffIds: string[]; layers: string[] }>();
+    const ALPINE_BASE = () => `blob:${layout}:alpine--3.10.3:0#ADD alpine-minirootfs-3.10.3-x86_64.tar.gz /`;
+    const ref = (name: string) => `${hostile.host}/hostile/${name}:1`;
 
-  /** A tar layer file from entries; each file gets a unique marker so no two layers share a blob. */
-  async function layerFile(name: string, entries: Parameters<typeof tarBytes>[0]): Promise<string> {
-    const file = path.join(dir, `${name}.tar`);
-    await fs.writeFile(file, await tarBytes([...entries, { name: `etc/test-layer-${name}`, content: name }]));
-    return file;
-  }
+    /** A tar layer file from entries; each file gets a unique marker so no two layers share a blob. */
+    async function layerFile(name: string, entries: Parameters<typeof tarBytes>[0]): Promise<string> {
+      const file = path.join(dir, `${name}.tar`);
+      await fs.writeFile(
+        file,
+        await tarBytes([...entries, { name: `etc/test-layer-${name}`, content: name }]),
+      );
+      return file;
+    }
 
-  before(async () => {
-    dir = path.join(tmp, "hostile");
-    storage = path.join(tmp, "hostile-storage");
-    await fs.mkdir(dir, { recursive: true });
-    const L = path.join(dir, "layout");
-    const npmPackage = (name: string) => ({
-      name: `app/node_modules/${name}/package.json`,
-      content: JSON.stringify({ name, version: "1.0.0" }),
-    });
-    // Pseudo-random text, so the deflate stream has a body worth corrupting.
-    let x = 1;
-    const noise = Array.from({ length: 20_000 }, () => {
-      x = (x * 1103515245 + 12345) % 2 ** 31;
-      return x.toString(36);
-    }).join(" ");
-    const build: [string, string[]][] = [
-      ["corrupt-gzip-header", [ALPINE_BASE(), `tar:${await layerFile("cgh", [npmPackage("cgh")])}`]],
-      [
-        "corrupt-deflate",
-        [`tar:${await layerFile("cd", [npmPackage("cd"), { name: "noise", content: noise }])}`],
-      ],
-      [
-        "truncate-me",
-        [`tar:${await layerFile("tr", [npmPackage("tr"), { name: "noise", content: noise }])}`],
-      ],
-      ["not-a-tar", [`tar:${path.join(dir, "junk.txt")}:none`]],
-      [
-        "traversal",
-        [
-          `tar:${await layerFile("trav", [
-            { name: "../../etc/evil", content: "escapes" },
-            { name: "app/../../../usr/bin/evil", content: "escapes too" },
-            { name: "lib/apk/db/installed", content: apkDb(["inside", "1.0-r0"]) },
-            { name: "/usr/lib/os-release", content: "ID=alpine\nVERSION_ID=3.10.3\n" },
-            { name: "lib/apk/db/linked", type: "link", linkname: "../../../../etc/shadow" },
-          ])}`,
-        ],
-      ],
-      [
-        "fails-first",
-        [
-          `tar:${path.join(dir, "junk-first.txt")}:none`,
-          ...(await Promise.all(
-            ["ff1", "ff2", "ff3", "ff4"].map(async (n) => `tar:${await layerFile(n, [npmPackage(n)])}`),
-          )),
-        ],
-      ],
-      [
-        "victim",
-        [
-          `tar:${await layerFile("victim", [{ name: "lib/apk/db/installed", content: apkDb(["victim", "2.0-r0"]) }])}`,
-        ],
-      ],
-      [
-        "impostor",
-        [
-          `tar:${await layerFile("impostor", [{ name: "lib/apk/db/installed", content: apkDb(["impostor", "6.6.6-r0"]) }])}`,
-        ],
-      ],
-      [
-        "whiteout-db",
-        [
-          ALPINE_BASE(),
-          `tar:${await layerFile("wh", [{ name: "lib/apk/db/.wh.installed", content: "" }])}#RUN rm lib/apk/db/installed`,
-        ],
-      ],
-      [
-        "opaque-db",
-        [
-          ALPINE_BASE(),
-          `tar:${await layerFile("opq", [
-            { name: "lib/apk/db/.wh..wh..opq", content: "" },
-            { name: "lib/apk/db/installed", content: apkDb(["replacement", "1.2.3-r4"]) },
-          ])}#RUN replace the apk database`,
-        ],
-      ],
-    ];
-    await fs.writeFile(
-      path.join(dir, "junk.txt"),
-      "this is a plain text file, not a tar archive\n".repeat(100),
-    );
-    await fs.writeFile(path.join(dir, "junk-first.txt"), "neither is this one\n".repeat(100));
-    for (const [name, layers] of build) await ociPy("image", L, name, ...layers);
-    await rewriteImage(L, "truncate-me", "truncated-gzip", {
-      layer: (_, bytes) => bytes.subarray(0, Math.floor(bytes.length / 2)),
-    });
-    // The impostor's config claims its layer is the victim's (not yet analysed) layer.
-    const victim = await readLayoutImage(L, "victim");
-    await rewriteImage(L, "impostor", "diff-id-impostor", {
-      config: (c) => {
-        c.rootfs.diff_ids = [victim.config.rootfs.diff_ids[0] as string];
-      },
-    });
-    hostile = await startRegistry({ storageDir: storage });
-    const names = [...build.map(([n]) => n), "truncated-gzip", "diff-id-impostor"];
-    for (const name of names) {
-      await pushImage(L, name, { url: hostile.url }, { repository: `hostile/${name}`, tag: "1" });
-      const image = await readLayoutImage(L, name);
-      images.set(name, {
-        diffIds: image.config.rootfs.diff_ids,
-        layers: image.manifest.layers.map((l) => l.digest),
+    before(async () => {
+      dir = path.join(tmp, `hostile-${mode.key}`);
+      storage = path.join(tmp, `hostile-storage-${mode.key}`);
+      await fs.mkdir(dir, { recursive: true });
+      const L = path.join(dir, "layout");
+      const npmPackage = (name: string) => ({
+        name: `app/node_modules/${name}/package.json`,
+        content: JSON.stringify({ name, version: "1.0.0" }),
       });
+      // Pseudo-random text, so the deflate stream has a body worth corrupting.
+      let x = 1;
+      const noise = Array.from({ length: 20_000 }, () => {
+        x = (x * 1103515245 + 12345) % 2 ** 31;
+        return x.toString(36);
+      }).join(" ");
+      const build: [string, string[]][] = [
+        ["corrupt-gzip-header", [ALPINE_BASE(), `tar:${await layerFile("cgh", [npmPackage("cgh")])}`]],
+        [
+          "corrupt-deflate",
+          [`tar:${await layerFile("cd", [npmPackage("cd"), { name: "noise", content: noise }])}`],
+        ],
+        [
+          "truncate-me",
+          [`tar:${await layerFile("tr", [npmPackage("tr"), { name: "noise", content: noise }])}`],
+        ],
+        ["not-a-tar", [`tar:${path.join(dir, "junk.txt")}:none`]],
+        [
+          "traversal",
+          [
+            `tar:${await layerFile("trav", [
+              { name: "../../etc/evil", content: "escapes" },
+              { name: "app/../../../usr/bin/evil", content: "escapes too" },
+              { name: "lib/apk/db/installed", content: apkDb(["inside", "1.0-r0"]) },
+              { name: "/usr/lib/os-release", content: "ID=alpine\nVERSION_ID=3.10.3\n" },
+              { name: "lib/apk/db/linked", type: "link", linkname: "../../../../etc/shadow" },
+            ])}`,
+          ],
+        ],
+        [
+          "fails-first",
+          [
+            `tar:${path.join(dir, "junk-first.txt")}:none`,
+            ...(await Promise.all(
+              ["ff1", "ff2", "ff3", "ff4"].map(async (n) => `tar:${await layerFile(n, [npmPackage(n)])}`),
+            )),
+          ],
+        ],
+        [
+          "victim",
+          [
+            `tar:${await layerFile("victim", [{ name: "lib/apk/db/installed", content: apkDb(["victim", "2.0-r0"]) }])}`,
+          ],
+        ],
+        [
+          "impostor",
+          [
+            `tar:${await layerFile("impostor", [{ name: "lib/apk/db/installed", content: apkDb(["impostor", "6.6.6-r0"]) }])}`,
+          ],
+        ],
+        [
+          "whiteout-db",
+          [
+            ALPINE_BASE(),
+            `tar:${await layerFile("wh", [{ name: "lib/apk/db/.wh.installed", content: "" }])}#RUN rm lib/apk/db/installed`,
+          ],
+        ],
+        [
+          "opaque-db",
+          [
+            ALPINE_BASE(),
+            `tar:${await layerFile("opq", [
+              { name: "lib/apk/db/.wh..wh..opq", content: "" },
+              { name: "lib/apk/db/installed", content: apkDb(["replacement", "1.2.3-r4"]) },
+            ])}#RUN replace the apk database`,
+          ],
+        ],
+      ];
+      await fs.writeFile(
+        path.join(dir, "junk.txt"),
+        "this is a plain text file, not a tar archive\n".repeat(100),
+      );
+      await fs.writeFile(path.join(dir, "junk-first.txt"), "neither is this one\n".repeat(100));
+      for (const [name, layers] of build) await ociPy("image", L, name, ...layers);
+      await rewriteImage(L, "truncate-me", "truncated-gzip", {
+        layer: (_, bytes) => bytes.subarray(0, Math.floor(bytes.length / 2)),
+      });
+      // The impostor's config claims its layer is the victim's (not yet analysed) layer.
+      const victim = await readLayoutImage(L, "victim");
+      await rewriteImage(L, "impostor", "diff-id-impostor", {
+        config: (c) => {
+          c.rootfs.diff_ids = [victim.config.rootfs.diff_ids[0] as string];
+        },
+      });
+      hostile = await startRegistry({ storageDir: storage });
+      const names = [...build.map(([n]) => n), "truncated-gzip", "diff-id-impostor"];
+      for (const name of names) {
+        await pushImage(L, name, { url: hostile.url }, { repository: `hostile/${name}`, tag: "1" });
+        const image = await readLayoutImage(L, name);
+        images.set(name, {
+          diffIds: image.config.rootfs.diff_ids,
+          layers: image.manifest.layers.map((l) => l.digest),
+        });
+      }
+      // After the push, so the registry serves bytes other than those announced.
+      const gzipHeader = images.get("corrupt-gzip-header")?.layers[1] as string;
+      await flipByte(registryBlobPath(storage, gzipHeader), 5); // MTIME: gunzip does not mind
+      const deflate = images.get("corrupt-deflate")?.layers[0] as string;
+      const size = (await fs.stat(registryBlobPath(storage, deflate))).size;
+      await flipByte(registryBlobPath(storage, deflate), Math.floor(size / 2));
+
+      store = await openStore(`hostile-${mode.key}`);
+      cache = new LayerCache(store);
+      shared = analyzer(cache, undefined, mode);
+    });
+    after(async () => {
+      await store?.close();
+      await hostile?.stop();
+      await fs.rm(storage, { recursive: true, force: true });
+    });
+
+    /** Nothing at all is cached for these layer blobs: no listing, no extractor results. */
+    async function assertNotCached(digests: string[]): Promise<void> {
+      for (const digest of digests) {
+        assert.equal(await cache.listing(digest), undefined, `no listing for ${digest}`);
+        const results = await store.db
+          .selectFrom("layer_results")
+          .select("extractor")
+          .where("digest", "=", digest)
+          .execute();
+        assert.deepEqual(results, [], `no results for ${digest}`);
+      }
     }
-    // After the push, so the registry serves bytes other than those announced.
-    const gzipHeader = images.get("corrupt-gzip-header")?.layers[1] as string;
-    await flipByte(registryBlobPath(storage, gzipHeader), 5); // MTIME: gunzip does not mind
-    const deflate = images.get("corrupt-deflate")?.layers[0] as string;
-    const size = (await fs.stat(registryBlobPath(storage, deflate))).size;
-    await flipByte(registryBlobPath(storage, deflate), Math.floor(size / 2));
 
-    store = await openStore("hostile");
-    cache = new LayerCache(store);
-    shared = analyzer(cache);
-  });
-  after(async () => {
-    await store?.close();
-    await hostile?.stop();
-    await fs.rm(storage, { recursive: true, force: true });
-  });
-
-  /** Nothing at all is cached for these layer blobs: no listing, no extractor results. */
-  async function assertNotCached(digests: string[]): Promise<void> {
-    for (const digest of digests) {
-      assert.equal(await cache.listing(digest), undefined, `no listing for ${digest}`);
-      const results = await store.db
-        .selectFrom("layer_results")
-        .select("extractor")
-        .where("digest", "=", digest)
-        .execute();
-      assert.deepEqual(results, [], `no results for ${digest}`);
-    }
-  }
-
-  // The blob is not the one the manifest names, yet decompresses to the announced content (only the
-  // gzip header's MTIME differs). Runtimes refuse such a blob by its digest; so must the scanner.
-  test("a blob that is not its digest but decompresses intact (gzip MTIME flipped): DigestMismatchError", async () => {
-    const { layers } = images.get("corrupt-gzip-header") as { layers: string[] };
-    for (let attempt = 1; attempt <= 2; attempt++) {
-      const err = await failure(() => analyse(ref("corrupt-gzip-header"), shared));
-      assert.ok(err instanceof DigestMismatchError, `attempt ${attempt}: ${err.stack}`);
-      assert.equal(err.expected, layers[1]);
-      assert.match(err.message, new RegExp(`${layers[1]}.*content digest mismatch`));
+    // The blob is not the one the manifest names, yet decompresses to the announced content (only the
+    // gzip header's MTIME differs). Runtimes refuse such a blob by its digest; so must the scanner.
+    test("a blob that is not its digest but decompresses intact (gzip MTIME flipped): DigestMismatchError", async () => {
+      const { layers } = images.get("corrupt-gzip-header") as { layers: string[] };
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const err = await failure(() => analyse(ref("corrupt-gzip-header"), shared));
+        assert.ok(err instanceof DigestMismatchError, `attempt ${attempt}: ${err.stack}`);
+        assert.equal(err.expected, layers[1]);
+        assert.match(err.message, new RegExp(`${layers[1]}.*content digest mismatch`));
+        await assertNotCached([layers[1] as string]);
+      }
+      // The same blob in an OCI layout.
+      const L = path.join(dir, "mtime-layout");
+      await ociPy("image", L, "img", `tar:${path.join(dir, "cgh.tar")}`);
+      const blob = (await readLayoutImage(L, "img")).manifest.layers[0]?.digest as string;
+      assert.equal(blob, layers[1]);
+      await flipByte(layoutBlobPath(L, blob), 5);
+      const err = await failure(() => analyse(`oci:${L}:img`, shared));
+      assert.ok(err instanceof DigestMismatchError, err.stack);
+      assert.equal(err.expected, blob);
       await assertNotCached([layers[1] as string]);
-    }
-    // The same blob in an OCI layout.
-    const L = path.join(dir, "mtime-layout");
-    await ociPy("image", L, "img", `tar:${path.join(dir, "cgh.tar")}`);
-    const blob = (await readLayoutImage(L, "img")).manifest.layers[0]?.digest as string;
-    assert.equal(blob, layers[1]);
-    await flipByte(layoutBlobPath(L, blob), 5);
-    const err = await failure(() => analyse(`oci:${L}:img`, shared));
-    assert.ok(err instanceof DigestMismatchError, err.stack);
-    assert.equal(err.expected, blob);
-    await assertNotCached([layers[1] as string]);
-  });
-
-  test("a corrupt deflate stream: a DigestMismatchError or LayerError naming the layer", async () => {
-    const { layers } = images.get("corrupt-deflate") as { layers: string[] };
-    const err = await failure(() => analyse(ref("corrupt-deflate"), shared));
-    assert.ok(err instanceof DigestMismatchError || err instanceof LayerError, err.stack);
-    assert.ok(err.message.includes(layers[0] as string), err.message);
-    await assertNotCached(layers);
-  });
-
-  test("a truncated gzip layer (its digest matching the truncated bytes): LayerError", async () => {
-    const { layers } = images.get("truncated-gzip") as { layers: string[] };
-    const err = await failure(() => analyse(ref("truncated-gzip"), shared));
-    assert.ok(err instanceof LayerError, err.stack);
-    assert.equal(err.digest, layers[0]);
-    assert.match(err.message, /^layer sha256:[0-9a-f]{64}: (corrupt compressed data|truncated)/);
-    await assertNotCached(layers);
-  });
-
-  test("a layer that is not a tar archive: LayerError saying so", async () => {
-    const { layers } = images.get("not-a-tar") as { layers: string[] };
-    const err = await failure(() => analyse(ref("not-a-tar"), shared));
-    assert.ok(err instanceof LayerError, err.stack);
-    assert.equal(err.digest, layers[0]);
-    assert.match(err.message, /not a tar archive/);
-    await assertNotCached(layers);
-  });
-
-  test("a failing layer ends the analysis: layers in flight finish and are cached, no new one starts", async () => {
-    const { layers } = images.get("fails-first") as { layers: string[] };
-    // Through a proxy that holds back layers 1 and 2, so layer 0 fails while they are being read.
-    const slow = await startFaultProxy(hostile.url, {
-      rules: [1, 2].map((i) => ({
-        match: { method: "GET", path: layers[i] as string },
-        fault: { kind: "delay", ms: 1500 },
-      })),
     });
-    try {
-      const events: string[] = [];
-      const watched = new Analyzer({
-        extractors: [...allExtractors],
-        cache,
-        concurrency: 3,
-        onLayer: (e) => events.push(`${e.index} ${e.state}`),
-      });
-      const source = await openImage(`${slow.host}/hostile/fails-first:1`, { insecure: true });
-      const err = await failure(() => watched.analyze(source).finally(() => source.close()));
+
+    test("a corrupt deflate stream: a DigestMismatchError or LayerError naming the layer", async () => {
+      const { layers } = images.get("corrupt-deflate") as { layers: string[] };
+      const err = await failure(() => analyse(ref("corrupt-deflate"), shared));
+      assert.ok(err instanceof DigestMismatchError || err instanceof LayerError, err.stack);
+      assert.ok(err.message.includes(layers[0] as string), err.message);
+      await assertNotCached(layers);
+    });
+
+    test("a truncated gzip layer (its digest matching the truncated bytes): LayerError", async () => {
+      const { layers } = images.get("truncated-gzip") as { layers: string[] };
+      const err = await failure(() => analyse(ref("truncated-gzip"), shared));
       assert.ok(err instanceof LayerError, err.stack);
       assert.equal(err.digest, layers[0]);
-      // Settled before the rejection: the layers in flight were read to the end and cached.
-      assert.ok(await cache.listing(layers[1] as string), "layer 1 cached");
-      assert.ok(await cache.listing(layers[2] as string), "layer 2 cached");
-      await new Promise((resolve) => setTimeout(resolve, 600));
-      assert.deepEqual(events.filter((e) => e.endsWith("pulling")).sort(), [
-        "0 pulling",
-        "1 pulling",
-        "2 pulling",
+      assert.match(err.message, /^layer sha256:[0-9a-f]{64}: (corrupt compressed data|truncated)/);
+      await assertNotCached(layers);
+    });
+
+    test("a layer that is not a tar archive: LayerError saying so", async () => {
+      const { layers } = images.get("not-a-tar") as { layers: string[] };
+      const err = await failure(() => analyse(ref("not-a-tar"), shared));
+      assert.ok(err instanceof LayerError, err.stack);
+      assert.equal(err.digest, layers[0]);
+      assert.match(err.message, /not a tar archive/);
+      await assertNotCached(layers);
+    });
+
+    test("a failing layer ends the analysis: layers in flight finish and are cached, no new one starts", async () => {
+      const { layers } = images.get("fails-first") as { layers: string[] };
+      // Through a proxy that holds back layers 1 and 2, so layer 0 fails while they are being read.
+      const slow = await startFaultProxy(hostile.url, {
+        rules: [1, 2].map((i) => ({
+          match: { method: "GET", path: layers[i] as string },
+          fault: { kind: "delay", ms: 1500 },
+        })),
+      });
+      try {
+        const events: string[] = [];
+        const watched = new Analyzer({
+          extractors: [...allExtractors],
+          cache,
+          concurrency: 3,
+          ...mode.options,
+          onLayer: (e) => events.push(`${e.index} ${e.state}`),
+        });
+        const source = await openImage(`${slow.host}/hostile/fails-first:1`, { insecure: true });
+        const err = await failure(() => watched.analyze(source).finally(() => source.close()));
+        assert.ok(err instanceof LayerError, err.stack);
+        assert.equal(err.digest, layers[0]);
+        // Settled before the rejection: the layers in flight were read to the end and cached.
+        assert.ok(await cache.listing(layers[1] as string), "layer 1 cached");
+        assert.ok(await cache.listing(layers[2] as string), "layer 2 cached");
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        assert.deepEqual(events.filter((e) => e.endsWith("pulling")).sort(), [
+          "0 pulling",
+          "1 pulling",
+          "2 pulling",
+        ]);
+        await assertNotCached([layers[0] as string, layers[3] as string, layers[4] as string]);
+      } finally {
+        await slow.stop();
+      }
+    });
+
+    test("entries escaping the root are skipped with a warning; the rest is inventoried", async () => {
+      const a = await analyse(ref("traversal"), shared);
+      const digest = images.get("traversal")?.layers[0];
+      assert.deepEqual(rows(a.inventory.packages), [
+        row({
+          ecosystem: "apk",
+          name: "inside",
+          version: "1.0-r0",
+          arch: "x86_64",
+          source: { name: "inside", version: "1.0-r0" },
+          location: "lib/apk/db/installed",
+          layer: 0,
+        }),
       ]);
-      await assertNotCached([layers[0] as string, layers[3] as string, layers[4] as string]);
-    } finally {
-      await slow.stop();
-    }
-  });
+      assert.equal(a.inventory.os?.id, "alpine", "the absolute /usr/lib/os-release is read inside the root");
+      for (const name of ["../../etc/evil", "app/../../../usr/bin/evil"]) {
+        assert.ok(
+          a.inventory.warnings.some((w) => w.includes(digest as string) && w.includes(JSON.stringify(name))),
+          `a warning names ${name}: ${a.inventory.warnings.join("; ")}`,
+        );
+      }
+      // Cached with its warnings: the second analysis reads nothing and says the same.
+      const again = await analyse(ref("traversal"), shared);
+      assert.equal(again.stats.layersPulled, 0);
+      assert.deepEqual(again.inventory, a.inventory);
+    });
 
-  test("entries escaping the root are skipped with a warning; the rest is inventoried", async () => {
-    const a = await analyse(ref("traversal"), shared);
-    const digest = images.get("traversal")?.layers[0];
-    assert.deepEqual(rows(a.inventory.packages), [
-      row({
-        ecosystem: "apk",
-        name: "inside",
-        version: "1.0-r0",
-        arch: "x86_64",
-        source: { name: "inside", version: "1.0-r0" },
-        location: "lib/apk/db/installed",
-        layer: 0,
-      }),
-    ]);
-    assert.equal(a.inventory.os?.id, "alpine", "the absolute /usr/lib/os-release is read inside the root");
-    for (const name of ["../../etc/evil", "app/../../../usr/bin/evil"]) {
-      assert.ok(
-        a.inventory.warnings.some((w) => w.includes(digest as string) && w.includes(JSON.stringify(name))),
-        `a warning names ${name}: ${a.inventory.warnings.join("; ")}`,
+    test("a config claiming another layer's diff_id: its own bytes are inventoried, and poison nothing", async () => {
+      const impostor = images.get("diff-id-impostor") as { layers: string[]; diffIds: string[] };
+      const victim = images.get("victim") as { layers: string[]; diffIds: string[] };
+      assert.equal(impostor.diffIds[0], victim.diffIds[0]);
+      assert.notEqual(impostor.layers[0], victim.layers[0]);
+      const a = await analyse(ref("diff-id-impostor"), shared);
+      assert.equal(a.stats.layersPulled, 1);
+      assert.deepEqual(
+        a.inventory.packages.map((p) => `${p.name}@${p.version}`),
+        ["impostor@6.6.6-r0"],
       );
-    }
-    // Cached with its warnings: the second analysis reads nothing and says the same.
-    const again = await analyse(ref("traversal"), shared);
-    assert.equal(again.stats.layersPulled, 0);
-    assert.deepEqual(again.inventory, a.inventory);
-  });
+      // The layer the impostor claimed to be is analysed from its own blob, not from the impostor's.
+      const v = await analyse(ref("victim"), shared);
+      assert.equal(v.stats.layersPulled, 1);
+      assert.deepEqual(
+        v.inventory.packages.map((p) => `${p.name}@${p.version}`),
+        ["victim@2.0-r0"],
+      );
+    });
 
-  test("a config claiming another layer's diff_id: its own bytes are inventoried, and poison nothing", async () => {
-    const impostor = images.get("diff-id-impostor") as { layers: string[]; diffIds: string[] };
-    const victim = images.get("victim") as { layers: string[]; diffIds: string[] };
-    assert.equal(impostor.diffIds[0], victim.diffIds[0]);
-    assert.notEqual(impostor.layers[0], victim.layers[0]);
-    const a = await analyse(ref("diff-id-impostor"), shared);
-    assert.equal(a.stats.layersPulled, 1);
-    assert.deepEqual(
-      a.inventory.packages.map((p) => `${p.name}@${p.version}`),
-      ["impostor@6.6.6-r0"],
-    );
-    // The layer the impostor claimed to be is analysed from its own blob, not from the impostor's.
-    const v = await analyse(ref("victim"), shared);
-    assert.equal(v.stats.layersPulled, 1);
-    assert.deepEqual(
-      v.inventory.packages.map((p) => `${p.name}@${p.version}`),
-      ["victim@2.0-r0"],
-    );
-  });
+    test("a whiteout deleting the apk database removes every apk package; the OS stays known", async () => {
+      const a = await analyse(ref("whiteout-db"), shared);
+      assert.deepEqual(a.inventory.packages, []);
+      assert.deepEqual(osFacts(a.inventory), await osOf("etc/os-release", ALPINE_X86));
+    });
 
-  test("a whiteout deleting the apk database removes every apk package; the OS stays known", async () => {
-    const a = await analyse(ref("whiteout-db"), shared);
-    assert.deepEqual(a.inventory.packages, []);
-    assert.deepEqual(osFacts(a.inventory), await osOf("etc/os-release", ALPINE_X86));
-  });
+    test("an opaque directory replaces the lower layer's apk database with the upper one", async () => {
+      const a = await analyse(ref("opaque-db"), shared);
+      assert.deepEqual(rows(a.inventory.packages), [
+        row({
+          ecosystem: "apk",
+          name: "replacement",
+          version: "1.2.3-r4",
+          arch: "x86_64",
+          source: { name: "replacement", version: "1.2.3-r4" },
+          location: "lib/apk/db/installed",
+          layer: 1,
+        }),
+      ]);
+      assert.equal(a.inventory.packages[0]?.layer.createdBy, "RUN replace the apk database");
+    });
 
-  test("an opaque directory replaces the lower layer's apk database with the upper one", async () => {
-    const a = await analyse(ref("opaque-db"), shared);
-    assert.deepEqual(rows(a.inventory.packages), [
-      row({
-        ecosystem: "apk",
-        name: "replacement",
-        version: "1.2.3-r4",
-        arch: "x86_64",
-        source: { name: "replacement", version: "1.2.3-r4" },
-        location: "lib/apk/db/installed",
-        layer: 1,
-      }),
-    ]);
-    assert.equal(a.inventory.packages[0]?.layer.createdBy, "RUN replace the apk database");
+    test("after all of that, the same analyzer and cache inventory a good image exactly", async () => {
+      const a = await analyse(reg("debian", "bookworm"), shared);
+      assert.deepEqual(rows(a.inventory.packages), sorted(await debianExpected()));
+      const failed = ["corrupt-deflate", "truncated-gzip", "not-a-tar", "fails-first"].map(
+        (n) => images.get(n)?.layers[0] as string,
+      );
+      await assertNotCached(failed);
+    });
   });
-
-  test("after all of that, the same analyzer and cache inventory a good image exactly", async () => {
-    const a = await analyse(reg("debian", "bookworm"), shared);
-    assert.deepEqual(rows(a.inventory.packages), sorted(await debianExpected()));
-    const failed = ["corrupt-deflate", "truncated-gzip", "not-a-tar", "fails-first"].map(
-      (n) => images.get(n)?.layers[0] as string,
-    );
-    await assertNotCached(failed);
-  });
-});
 
 // ------------------------------------------------------------------------------- 4. image sources
 

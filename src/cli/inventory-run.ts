@@ -8,6 +8,7 @@ import { openImage } from "../image/open.js";
 import { parsePlatformString } from "../image/platform.js";
 import { Analyzer } from "../inventory/analyzer.js";
 import { allExtractors } from "../inventory/extractors/index.js";
+import { defaultWalkerThreads } from "../inventory/layer-walkers.js";
 import type { ImageIdentity, ImageInventory } from "../inventory/types.js";
 import { extractorSignature, InventoryStore } from "../store/inventories.js";
 import { LayerCache } from "../store/layer-cache.js";
@@ -52,6 +53,7 @@ export async function inventoryImage(
     const analyzer = new Analyzer({
       extractors: [...allExtractors],
       cache: store ? new LayerCache(store) : undefined,
+      walkerThreads: defaultWalkerThreads(),
       onLayer: (e) => {
         if (e.state !== "pulling") done++;
         progress.update(`layers ${done}/${layers}: ${e.state} ${e.digest.slice(0, 19)}`);
@@ -60,8 +62,9 @@ export async function inventoryImage(
     const { inventory, stats } = await analyzer.analyze(source);
     if (store)
       await new InventoryStore(store).put(source.identity, inventory, extractorSignature(allExtractors));
+    const threads = stats.layersOnWalkerThreads ? `, ${stats.layersOnWalkerThreads} on walker threads` : "";
     progress.done(
-      `${inventory.packages.length} packages in ${layers} layers (${stats.layersPulled} read, ${stats.layersCached} cached)`,
+      `${inventory.packages.length} packages in ${layers} layers (${stats.layersPulled} read, ${stats.layersCached} cached)${threads}`,
     );
     for (const w of inventory.warnings) process.stderr.write(`warning: ${w}\n`);
     return { identity: source.identity, inventory };

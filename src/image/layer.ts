@@ -68,7 +68,8 @@ export interface LayerWalk {
 export class LayerError extends Error {
   constructor(
     readonly digest: string,
-    detail: string,
+    /** What is wrong, without the layer: a walker thread sends it to be rebuilt as the same error. */
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
     super(`layer ${digest}: ${detail}`, options);

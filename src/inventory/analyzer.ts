@@ -1,15 +1,18 @@
 /**
  * The indexing stage: an image source → a layer-attributed inventory. Each layer is analysed once
- * per blob digest (in parallel, and at most once at a time per process) and cached per extractor and
- * version; the digest is the one its source verifies as the blob streams, as Clair v4 keys layers.
+ * per blob digest (in parallel, and at most once at a time per process; large ones on walker threads
+ * when there are any) and cached per extractor and version; the digest is the one its source
+ * verifies as the blob streams, as Clair v4 keys layers.
  * The image inventory is then assembled from its layers' results, bottom to top, with OCI whiteouts
  * applied and the topmost version of each file winning.
  */
 import { InvalidConfigError } from "../image/config.js";
-import { type LayerLimits, type LayerWalk, walkLayer } from "../image/layer.js";
+import type { LayerLimits, LayerWalk } from "../image/layer.js";
 import type { ImageSource } from "../image/source.js";
 import type { LayerCache, LayerListing } from "../store/layer-cache.js";
-import type { Extractor, FileInfo, FileResult } from "./extractor.js";
+import type { Extractor, FileResult } from "./extractor.js";
+import { LayerWalkers, sharedLayerWalkers } from "./layer-walkers.js";
+import { readLayer } from "./read-layer.js";
 import type { ImageInventory, InventoriedPackage, LayerRef, OsRelease, Package } from "./types.js";
 
 export interface LayerProgress {
@@ -25,6 +28,14 @@ export interface AnalyzerOptions {
   limits?: LayerLimits | undefined;
   /** Layers of one image analysed at once. */
   concurrency?: number;
+  /**
+   * Threads that walk large layers while the main thread walks others (layer-walkers.ts; see
+   * defaultWalkerThreads). 0, the default, walks every layer on the main thread, as do extractors
+   * that are not registered ones (a thread knows extractors by name).
+   */
+  walkerThreads?: number;
+  /** Compressed size from which a layer goes to a walker thread (default WALKER_MIN_LAYER_BYTES). */
+  walkerMinLayerBytes?: number;
   onLayer?: (event: LayerProgress) => void;
 }
 
@@ -32,7 +43,15 @@ export interface AnalysisStats {
   layersPulled: number;
   layersCached: number;
   bytesPulled: number;
+  /** Of the layers pulled, those walked on a walker thread. */
+  layersOnWalkerThreads: number;
 }
+
+/**
+ * Smaller layers are walked on the main thread: a thread's start (loading the extractors) costs
+ * about as much as walking 8 MiB of compressed layer.
+ */
+export const WALKER_MIN_LAYER_BYTES = 8 * 1024 * 1024;
 
 interface LayerAnalysis {
   listing: LayerListing;
@@ -48,8 +67,14 @@ const fileOf = (location: string) => location.split("!/")[0] as string;
 
 export class Analyzer {
   private readonly inflight = new Map<string, Promise<LayerAnalysis>>();
+  private readonly walkers: LayerWalkers | undefined;
 
-  constructor(private readonly options: AnalyzerOptions) {}
+  constructor(private readonly options: AnalyzerOptions) {
+    this.walkers =
+      options.walkerThreads && LayerWalkers.canRun(options.extractors)
+        ? sharedLayerWalkers(options.walkerThreads)
+        : undefined;
+  }
 
   async analyze(
     source: ImageSource,
@@ -68,7 +93,12 @@ export class Analyzer {
         }`,
       );
     }
-    const stats: AnalysisStats = { layersPulled: 0, layersCached: 0, bytesPulled: 0 };
+    const stats: AnalysisStats = {
+      layersPulled: 0,
+      layersCached: 0,
+      bytesPulled: 0,
+      layersOnWalkerThreads: 0,
+    };
     const analyses: LayerAnalysis[] = new Array(source.layers.length);
     let next = 0;
     // After a failure no further layer is started, and the layers being read are let finish (and be
@@ -149,49 +179,20 @@ export class Analyzer {
       return { listing, results };
     }
     this.options.onLayer?.({ index, digest, state: "pulling" });
-    const found = new Map<string, FileResult[]>(missing.map((e) => [e.name, []]));
-    const walk = await walkLayer<Extractor[]>(
-      source.openLayer(index, { signal }),
-      { digest },
-      {
-        select(entry) {
-          if (entry.type !== "file" && entry.type !== "hardlink") return undefined;
-          const info: FileInfo = { path: entry.path, size: entry.size, mode: entry.mode };
-          const wanting = missing.filter((e) => e.wants(info));
-          if (wanting.length === 0) return undefined;
-          return { selection: wanting, maxBytes: Math.max(...wanting.map((e) => e.maxFileBytes)) };
-        },
-        async file(entry, content, wanting) {
-          for (const extractor of wanting) {
-            const list = found.get(extractor.name) as FileResult[];
-            if (content.length > extractor.maxFileBytes) {
-              list.push({
-                extractor: extractor.name,
-                path: entry.path,
-                warnings: [`${entry.path}: too large for ${extractor.name}`],
-              });
-              continue;
-            }
-            try {
-              const result = await extractor.extract({
-                path: entry.path,
-                size: content.length,
-                mode: entry.mode,
-                content,
-              });
-              list.push({ extractor: extractor.name, path: entry.path, ...result });
-            } catch (err) {
-              list.push({
-                extractor: extractor.name,
-                path: entry.path,
-                warnings: [`${extractor.name} could not read ${entry.path}: ${(err as Error).message}`],
-              });
-            }
-          }
-        },
-      },
-      this.options.limits,
-    );
+    const blob = source.openLayer(index, { signal });
+    const thread =
+      (source.layers[index]?.size ?? 0) >= (this.options.walkerMinLayerBytes ?? WALKER_MIN_LAYER_BYTES)
+        ? this.walkers?.idleThread()
+        : undefined;
+    const { walk, found } = thread
+      ? await thread.read(
+          blob,
+          digest,
+          missing.map((e) => e.name),
+          this.options.limits,
+        )
+      : await readLayer(blob, digest, missing, this.options.limits);
+    if (thread) stats.layersOnWalkerThreads++;
     stats.layersPulled++;
     stats.bytesPulled += source.layers[index]?.size ?? 0;
     const newListing = listing ?? toListing(walk);

@@ -27,6 +27,7 @@ import { version } from "../cli/version.js";
 import { Analyzer } from "../inventory/analyzer.js";
 import type { Extractor } from "../inventory/extractor.js";
 import { allExtractors } from "../inventory/extractors/index.js";
+import { defaultWalkerThreads } from "../inventory/layer-walkers.js";
 import { hubRepositoryPattern } from "../registry/providers/dockerhub.js";
 import { providerFor } from "../registry/providers/index.js";
 import type { ProviderSession, ResolvedCredential } from "../registry/providers/provider.js";
@@ -187,7 +188,11 @@ export class Orchestrator implements ScanControl {
     this.retry = { ...DEFAULT_IMAGE_RETRY, ...options.retry };
     this.parallelSpecs = Math.max(1, options.parallelSpecs ?? 1);
     const extractors = [...(options.extractors ?? allExtractors)];
-    this.analyzer = new Analyzer({ extractors, cache: new LayerCache(options.cacheStore) });
+    this.analyzer = new Analyzer({
+      extractors,
+      cache: new LayerCache(options.cacheStore),
+      walkerThreads: defaultWalkerThreads(),
+    });
     this.inventories = new InventoryStore(options.cacheStore);
     this.extractors = extractorSignature(extractors);
   }

@@ -13,7 +13,7 @@ import { existsSync, rmSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { build } from "esbuild";
-import { bundleOptions } from "../../scripts/bundle-options.mjs";
+import { bundleOptions, entryPoints } from "../../scripts/bundle-options.mjs";
 import { withLock } from "./lock.js";
 import { cacheDir, repoRoot, sharedDir } from "./paths.js";
 
@@ -28,6 +28,8 @@ export interface CliOptions {
   cwd?: string;
   /** Replaces XDG_CACHE_HOME, so a command that leaves out --cache-dir still stays in a temp dir. */
   home?: string;
+  /** Added to the environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The real feed snapshot (see its README.md). */
@@ -47,7 +49,7 @@ export function bundledCli(): Promise<string> {
     process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
     await build({
       ...bundleOptions,
-      entryPoints: [path.join(repoRoot, "src/cli/entry.ts")],
+      entryPoints: entryPoints.map((e) => ({ ...e, in: path.join(repoRoot, e.in) })),
       outdir: dir,
     });
     return path.join(dir, "shipshape.mjs");
@@ -60,6 +62,7 @@ export async function shipshape(args: string[], options: CliOptions = {}): Promi
   // SHIPSHAPE_DB would override --cache-dir's database location.
   delete env.SHIPSHAPE_DB;
   if (options.home) env.XDG_CACHE_HOME = options.home;
+  Object.assign(env, options.env);
   const cli = await bundledCli();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], {
