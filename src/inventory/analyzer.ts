@@ -51,7 +51,7 @@ export interface AnalysisStats {
  * Smaller layers are walked on the main thread: a thread's start (loading the extractors) costs
  * about as much as walking 8 MiB of compressed layer.
  */
-export const WALKER_MIN_LAYER_BYTES = 8 * 1024 * 1024;
+const WALKER_MIN_LAYER_BYTES = 8 * 1024 * 1024;
 
 interface LayerAnalysis {
   listing: LayerListing;

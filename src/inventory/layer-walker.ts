@@ -4,7 +4,7 @@
  */
 import { Readable } from "node:stream";
 import { parentPort } from "node:worker_threads";
-import { LayerError } from "../image/layer.js";
+import { LayerError, type LayerLimits } from "../image/layer.js";
 import type { Extractor } from "./extractor.js";
 import { allExtractors } from "./extractors/index.js";
 import type { FromWalker, ToWalker } from "./layer-walkers.js";
@@ -16,7 +16,7 @@ const byName = new Map(allExtractors.map((e) => [e.name, e]));
 const blobs = new Map<number, Readable>();
 const send = (message: FromWalker) => port.postMessage(message);
 
-function start(id: number, digest: string, names: string[], limits: Parameters<typeof readLayer>[3]) {
+function start(id: number, digest: string, names: string[], limits: LayerLimits | undefined) {
   const extractors = names.map((name) => byName.get(name));
   if (extractors.some((e) => e === undefined)) {
     send({ type: "failed", id, message: `no registered extractor among ${names.join(", ")}` });
