@@ -62,9 +62,9 @@ export async function inventoryImage(
     const { inventory, stats } = await analyzer.analyze(source);
     if (store)
       await new InventoryStore(store).put(source.identity, inventory, extractorSignature(allExtractors));
-    const threads = stats.layersOnWalkerThreads ? `, ${stats.layersOnWalkerThreads} on walker threads` : "";
+    const onThreads = stats.layersOnWalkerThreads ? `, ${stats.layersOnWalkerThreads} on walker threads` : "";
     progress.done(
-      `${inventory.packages.length} packages in ${layers} layers (${stats.layersPulled} read, ${stats.layersCached} cached)${threads}`,
+      `${inventory.packages.length} packages in ${layers} layers (${stats.layersPulled} read, ${stats.layersCached} cached)${onThreads}`,
     );
     for (const w of inventory.warnings) process.stderr.write(`warning: ${w}\n`);
     return { identity: source.identity, inventory };

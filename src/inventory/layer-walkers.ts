@@ -91,32 +91,87 @@ async function* ownedChunks(blob: AsyncIterable<Buffer>, size: number): AsyncGen
   if (filled > 0) yield chunk.subarray(0, filled);
 }
 
-interface Job {
-  id: number;
-  onMessage(message: FromWalker): void;
-  onCrash(error: Error): void;
+/** One layer on its way to a walker: what the walker may still be sent, and how the read ends. */
+class WalkJob {
+  readonly result: Promise<LayerReading>;
+  private settle!: (error: Error | undefined, reading?: LayerReading) => void;
+  private settled = false;
+  /** Chunks the walker may be sent now. */
+  private credit = CHUNKS_AHEAD;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    readonly id: number,
+    private readonly digest: string,
+  ) {
+    this.result = new Promise<LayerReading>((resolve, reject) => {
+      this.settle = (error, reading) => {
+        if (this.settled) return;
+        this.settled = true;
+        this.wake?.();
+        if (error) reject(error);
+        else resolve(reading as LayerReading);
+      };
+    });
+  }
+
+  onMessage(message: FromWalker): void {
+    if (message.type === "pull") {
+      this.credit++;
+      this.wake?.();
+    } else if (message.type === "done") {
+      this.settle(undefined, { walk: message.walk, found: new Map(message.found) });
+    } else {
+      this.settle(
+        message.layerDetail !== undefined
+          ? new LayerError(this.digest, message.layerDetail)
+          : new Error(message.message),
+      );
+    }
+  }
+
+  fail(error: Error): void {
+    this.settle(error);
+  }
+
+  /** Sends the blob as the walker asks for it; rejects with the blob's own error. */
+  async feed(blob: Readable, post: (message: ToWalker, transfer?: ArrayBuffer[]) => void): Promise<void> {
+    const { id } = this;
+    await pipeline(blob, async (pieces: AsyncIterable<Buffer>) => {
+      for await (const data of ownedChunks(pieces, DECOMPRESSION_CHUNK_BYTES)) {
+        while (this.credit === 0 && !this.settled) await new Promise<void>((r) => (this.wake = r));
+        if (this.settled) return;
+        this.credit--;
+        post({ type: "chunk", id, data }, [data.buffer as ArrayBuffer]);
+      }
+      post({ type: "end", id });
+    });
+    // The walk ended (or failed) before the blob did: nothing more is read of it.
+    if (this.settled) blob.destroy();
+  }
 }
 
 class WalkerThread {
   private readonly worker: Worker;
-  private job: Job | undefined;
+  private job: WalkJob | undefined;
   private nextId = 0;
 
   constructor(private readonly onGone: (thread: WalkerThread) => void) {
     this.worker = startWalker();
     this.worker.unref();
     this.worker.on("message", (message: FromWalker) => {
-      if (message.id !== this.job?.id) return;
       const job = this.job;
-      if (message.type !== "pull") this.job = undefined;
+      if (message.id !== job?.id) return;
+      if (message.type !== "pull") {
+        this.job = undefined;
+        this.worker.unref();
+      }
       job.onMessage(message);
-      if (!this.job) this.worker.unref();
     });
     const gone = (error: Error) => {
       this.onGone(this);
-      const job = this.job;
+      this.job?.fail(error);
       this.job = undefined;
-      job?.onCrash(error);
     };
     this.worker.on("error", (err) => gone(new Error(`layer walker thread failed: ${err.message}`)));
     this.worker.on("exit", (code) => gone(new Error(`layer walker thread exited (code ${code})`)));
@@ -127,59 +182,17 @@ class WalkerThread {
   }
 
   read(blob: Readable, digest: string, extractors: string[], limits?: LayerLimits): Promise<LayerReading> {
-    const id = ++this.nextId;
-    let credit = CHUNKS_AHEAD;
-    let wake: (() => void) | undefined;
-    let settled = false;
+    const job = new WalkJob(++this.nextId, digest);
     const post = (message: ToWalker, transfer?: ArrayBuffer[]) => this.worker.postMessage(message, transfer);
-    return new Promise<LayerReading>((resolve, reject) => {
-      const settle = (error: Error | undefined, reading?: LayerReading) => {
-        if (settled) return;
-        settled = true;
-        wake?.();
-        if (error) reject(error);
-        else resolve(reading as LayerReading);
-      };
-      this.job = {
-        id,
-        onMessage: (message) => {
-          if (message.type === "pull") {
-            credit++;
-            wake?.();
-          } else if (message.type === "done") {
-            settle(undefined, { walk: message.walk, found: new Map(message.found) });
-          } else {
-            settle(
-              message.layerDetail !== undefined
-                ? new LayerError(digest, message.layerDetail)
-                : new Error(message.message),
-            );
-          }
-        },
-        onCrash: (error) => settle(error),
-      };
-      this.worker.ref();
-      post({ type: "start", id, digest, extractors, limits });
-      pipeline(blob, async (pieces: AsyncIterable<Buffer>) => {
-        for await (const data of ownedChunks(pieces, DECOMPRESSION_CHUNK_BYTES)) {
-          while (credit === 0 && !settled) await new Promise<void>((r) => (wake = r));
-          if (settled) return;
-          credit--;
-          post({ type: "chunk", id, data }, [data.buffer as ArrayBuffer]);
-        }
-        post({ type: "end", id });
-      }).then(
-        () => {
-          // The walk ended (or failed) before the blob did: nothing more is read of it.
-          if (settled) blob.destroy();
-        },
-        (error: Error) => {
-          // Still busy until the walker reports the abandoned walk: no new layer before that.
-          post({ type: "abort", id });
-          settle(error);
-        },
-      );
+    this.job = job;
+    this.worker.ref();
+    post({ type: "start", id: job.id, digest, extractors, limits });
+    job.feed(blob, post).catch((error: Error) => {
+      // Still busy until the walker reports the abandoned walk: no new layer before that.
+      post({ type: "abort", id: job.id });
+      job.fail(error);
     });
+    return job.result;
   }
 }
 
